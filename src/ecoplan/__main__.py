@@ -1,0 +1,3 @@
+from ecoplan.cli import main
+
+main()

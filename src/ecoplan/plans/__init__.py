@@ -1,0 +1,1 @@
+"""Plans: the action-plan model, importers for published documents, revisions and exports."""
