@@ -18,7 +18,18 @@ from importlib import resources
 from ecoplan.plans.document import Deadline
 from ecoplan.plans.textnorm import nfkc
 
-_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 
 
 def _cn_number(text: str) -> int:
@@ -42,14 +53,23 @@ class Phrases:
 def phrases() -> Phrases:
     text = resources.files("ecoplan.plans").joinpath("data/deadlines.toml").read_text("utf-8")
     data = tomllib.loads(text)
-    by_length = lambda items: tuple(sorted(items, key=len, reverse=True))  # noqa: E731
-    return Phrases(by_length(data["year_end"]), by_length(data["ongoing"]))
+    return Phrases(_by_length(data["year_end"]), _by_length(data["ongoing"]))
+
+
+def _by_length(items: list[str]) -> tuple[str, ...]:
+    """Longest first, so that 年底前完成 is matched before 年底前."""
+    return tuple(sorted(items, key=len, reverse=True))
 
 
 _MONTH = r"(?P<month>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 _YEAR = r"(?:(?P<year>20\d\d)年)"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("ymd", re.compile(r"(?P<year>20\d\d)[年.\-/](?P<month>1[0-2]|0?[1-9])[月.\-/](?P<day>3[01]|[12]\d|0?[1-9])日?")),
+    (
+        "ymd",
+        re.compile(
+            r"(?P<year>20\d\d)[年.\-/](?P<month>1[0-2]|0?[1-9])[月.\-/](?P<day>3[01]|[12]\d|0?[1-9])日?"
+        ),
+    ),
     ("month", re.compile(_YEAR + r"?" + _MONTH + r"月(?:份)?(?P<part>底|末|上旬|中旬|下旬)?")),
     ("ym_dot", re.compile(r"(?P<year>20\d\d)[.\-/](?P<month>1[0-2]|0?[1-9])(?![\d.])")),
     ("half", re.compile(_YEAR + r"?(?P<half>上半年|下半年|年中)")),
@@ -98,7 +118,9 @@ def parse_deadline(raw: object, plan_year: int | None) -> tuple[Deadline, list[s
                 day = {"上旬": 10, "中旬": 20}.get(part or "")
                 dates.append(dt.date(year, month, day) if day else _end_of_month(year, month))
             elif name == "half":
-                dates.append(dt.date(year, 12, 31) if groups["half"] == "下半年" else dt.date(year, 6, 30))
+                dates.append(
+                    dt.date(year, 12, 31) if groups["half"] == "下半年" else dt.date(year, 6, 30)
+                )
             elif name == "quarter":
                 quarter = _cn_number(groups["q"])
                 dates.append(_end_of_month(year, quarter * 3))
@@ -127,8 +149,7 @@ def _deadline_token_pattern() -> re.Pattern[str]:
     fixed = "|".join(re.escape(p) for p in (*words.year_end, *words.ongoing))
     dated = (
         r"(?:20\d\d年)?(?:(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?:份)?(?:底|末|上旬|中旬|下旬)?"
-        r"|上半年|下半年|年中|第?[一二三四1-4]季度|20\d\d年)"
-        + _DEADLINE_TAIL
+        r"|上半年|下半年|年中|第?[一二三四1-4]季度|20\d\d年)" + _DEADLINE_TAIL
     )
     return re.compile(rf"^(?:{fixed}|{dated})(?:[,、和及至到-](?:{fixed}|{dated}))*$")
 

@@ -90,7 +90,9 @@ def _map_row(cells: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def detect_header(rows: Sequence[Sequence[str]], search_rows: int = 40) -> tuple[int, ColumnMap] | None:
+def detect_header(
+    rows: Sequence[Sequence[str]], search_rows: int = 40
+) -> tuple[int, ColumnMap] | None:
     """Find the header row among the first ``search_rows`` rows.
 
     A header names the measure column and at least two other known columns. Returns the
@@ -132,6 +134,8 @@ def _merge_sub_header(cmap: ColumnMap, sub: Sequence[str]) -> None:
 def is_header_row(row: Sequence[str], cmap: ColumnMap) -> bool:
     """True for a repeat of the header (multi-page tables repeat it on every page)."""
     found = _map_row(row)
-    return len(found) >= 3 and "measure" in found or (
-        len(found) >= 3 and set(found) <= set(cmap.columns)
+    return (
+        len(found) >= 3
+        and "measure" in found
+        or (len(found) >= 3 and set(found) <= set(cmap.columns))
     )

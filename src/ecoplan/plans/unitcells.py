@@ -81,7 +81,9 @@ def is_unit_fragment(token: str, directory: UnitDirectory) -> bool:
         return True
     if t.startswith("(") or t.endswith(")") or _balance(t) != 0:
         return not re.search(r"[。;!?]", t)
-    if len(t) >= 2 and any(name.startswith(t) or name.endswith(t) for name in directory.all_names()):
+    if len(t) >= 2 and any(
+        name.startswith(t) or name.endswith(t) for name in directory.all_names()
+    ):
         return True
     return directory.segment(t) is not None
 
@@ -108,13 +110,17 @@ def join_pieces(pieces: list[Piece], directory: UnitDirectory) -> list[UnitItem]
             items[-1].known = directory.is_known(items[-1].name)
             i = j + 1
             continue
-        j = _longest_known_join(pieces, i, directory)
-        if j is None:
+        known_end = _longest_known_join(pieces, i, directory)
+        if known_end is not None:
+            j = known_end
+        else:
             j = _extend_while_unbalanced(pieces, i, text)
             joined = "".join(normalize_name(p.text) for p in pieces[i : j + 1])
             if not (directory.is_known(joined) or looks_like_unit_name(joined)):
                 for k in range(j + 1, min(n, j + 3)):
-                    candidate = joined + "".join(normalize_name(p.text) for p in pieces[j + 1 : k + 1])
+                    candidate = joined + "".join(
+                        normalize_name(p.text) for p in pieces[j + 1 : k + 1]
+                    )
                     if directory.is_known(candidate) or looks_like_unit_name(candidate):
                         j = k
                         break
@@ -123,9 +129,7 @@ def join_pieces(pieces: list[Piece], directory: UnitDirectory) -> list[UnitItem]
         for index, part in enumerate(parts):
             item = _item(part, pieces[i], pieces[j])
             item.known = directory.is_known(part)
-            if index > 0:
-                item.glued = True
-            elif piece.glued:
+            if index > 0 or piece.glued:
                 item.glued = True
             items.append(item)
         i = j + 1

@@ -31,7 +31,9 @@ _SENTENCE_PUNCT = re.compile(r"[,。;:!?“”《》]")
 _UNIT_SUFFIX = re.compile(
     r"(局|委|委员会|人民政府|政府|管委会|管理委员会|办公室|办|中心|研究院|院|研究所|所|站|总队|支队|队|厅|部|公司|集团|街道办事处|街道|镇政府|乡政府)$"
 )
-_DISTRICT_LIKE = re.compile(r"(区(人民)?政府|区管委会|县(人民)?政府|镇(人民)?政府|乡(人民)?政府|街道)")
+_DISTRICT_LIKE = re.compile(
+    r"(区(人民)?政府|区管委会|县(人民)?政府|镇(人民)?政府|乡(人民)?政府|街道)"
+)
 
 
 def normalize_name(name: str) -> str:
@@ -161,11 +163,12 @@ class UnitDirectory:
         rule = group.rule
         chosen: list[UnitInfo] = []
         for unit in self.units.values():
-            if "codes" in rule and unit.code in rule["codes"]:
-                chosen.append(unit)
-            elif "kinds" in rule and unit.kind in rule["kinds"]:
-                chosen.append(unit)
-            elif "eco_conservation" in rule and unit.eco_conservation in rule["eco_conservation"]:
+            matches = (
+                unit.code in rule.get("codes", ()),
+                unit.kind in rule.get("kinds", ()),
+                unit.eco_conservation in rule.get("eco_conservation", ()),
+            )
+            if any(matches):
                 chosen.append(unit)
         return tuple(chosen)
 
@@ -219,7 +222,9 @@ def _segment(s: str, names: Sequence[str]) -> list[str] | None:
     return final[1] if final is not None else None
 
 
-def _offer(best: list[tuple[int, list[str]] | None], j: int, unknown: int, parts: list[str]) -> None:
+def _offer(
+    best: list[tuple[int, list[str]] | None], j: int, unknown: int, parts: list[str]
+) -> None:
     current = best[j]
     if current is None or (unknown, len(parts)) < (current[0], len(current[1])):
         best[j] = (unknown, parts)

@@ -3,7 +3,8 @@
 python-docx repeats a vertically merged cell on every row it covers; the repeats are
 blanked (same underlying ``<w:tc>`` as the cell above) so that the row reader sees a merged
 序号 / 重点任务 / 牵头部门 as one value followed by empty cells. Horizontally merged cells
-(a section heading spanning the table) come back once per grid column and are kept.
+(a section heading spanning the table) come back once per grid column; only the first
+is kept.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def table_rows(table) -> list[list[str]]:  # type: ignore[no-untyped-def]
         texts: list[str] = []
         for index, cell in enumerate(cells):
             same_as_above = index < len(above) and above[index] is cell._tc
-            texts.append("" if same_as_above else cell.text)
+            same_as_left = index > 0 and cells[index - 1]._tc is cell._tc
+            texts.append("" if same_as_above or same_as_left else cell.text)
         above = [cell._tc for cell in cells]
         rows.append(texts)
     return rows

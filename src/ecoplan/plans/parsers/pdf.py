@@ -32,17 +32,16 @@ def _open(data: bytes, name: str):  # type: ignore[no-untyped-def]
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
         _ = pdf.pages  # forces the page tree to be read: truncation shows here
-    except (PDFPasswordIncorrect, PDFEncryptionError):
-        raise InputFileError(name, "PDF文件已加密,请先解除密码保护再导入") from None
-    except (PDFSyntaxError, PSException) as exc:
-        raise InputFileError(name, f"PDF文件已损坏或不完整({type(exc).__name__})") from None
-    except Exception as exc:  # pdfminer raises many kinds of errors on broken files
-        problem = (
-            "PDF文件已加密,请先解除密码保护再导入"
-            if "crypt" in str(exc).lower()
-            else (f"PDF文件无法解析({type(exc).__name__})")
-        )
-        raise InputFileError(name, problem) from None
+    except Exception as exc:  # pdfplumber wraps pdfminer's many error types
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        if (
+            isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError)
+            or "crypt" in repr(cause).lower()
+        ):
+            raise InputFileError(name, "PDF文件已加密,请先解除密码保护再导入") from None
+        if isinstance(cause, PDFSyntaxError | PSException):
+            raise InputFileError(name, f"PDF文件已损坏或不完整({type(cause).__name__})") from None
+        raise InputFileError(name, f"PDF文件已损坏,无法解析({type(cause).__name__})") from None
     return pdf
 
 

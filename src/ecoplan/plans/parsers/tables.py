@@ -178,7 +178,7 @@ class _RowReader:
             )
         )
 
-    def _new_task(self, number: str | None, title: str) -> None:
+    def _new_task(self, number: str | None, title: str | None) -> None:
         self.task_counter += 1
         label = bare_number(number) or (number or None)
         self.task = (label, title or None)
