@@ -162,3 +162,32 @@ def to_xlsx(doc: PlanDocument) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def to_text(doc: PlanDocument, *, repeat: int = 1, width: int = 22) -> str:
+    """A text layer like the seed's: task cells broken into short lines, units one per line.
+
+    Repeats renumber the tasks so that a long plan can be generated for benchmarks.
+    """
+    lines = [doc.title, "", " ".join(HEADER), ""]
+    offset = 0
+    for r in range(repeat):
+        task_count = 0
+        for section in doc.sections:
+            lines += [f"{section.number}、{section.title}", ""]
+            for task in section.tasks:
+                task_count += 1
+                lines.append(str(offset + task_count))
+                title = task.title or ""
+                lines += [title[i : i + 4] for i in range(0, len(title), 4)] + [""]
+                for m in task.measures:
+                    text = m.text
+                    lines += [text[i : i + width] for i in range(0, len(text), width)]
+                    lines.append(f"{m.deadline.raw or ''} {' '.join(m.lead[:1])}".strip())
+                    lines += (
+                        m.lead[1:] + [""] + m.responsible + [""] + (m.assisting or [EMPTY]) + [""]
+                    )
+            if r == 0 and section is doc.sections[0]:
+                lines += ["—", "2", "—", " ".join(HEADER)]
+        offset += task_count
+    return "\n".join(lines)

@@ -36,6 +36,7 @@ def _compact(text: str) -> str:
     return re.sub(r"\s+", "", nfkc(text or ""))
 
 
+@lru_cache(maxsize=8192)
 def match_heading(text: str) -> str | None:
     """The column key a heading stands for, or None."""
     heading = _compact(text)

@@ -36,6 +36,7 @@ _DISTRICT_LIKE = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
     """NFKC, drop every whitespace character, trim separators and dashes at the edges.
 
@@ -122,6 +123,7 @@ class UnitDirectory:
         self.units: dict[str, UnitInfo] = {}
         self._by_name: dict[str, UnitInfo] = {}
         self._groups: dict[str, GroupInfo] = {}
+        self._resolved: dict[str, Resolution] = {}
         for unit in units:
             self.units[unit.code] = unit
             for label in (unit.name, unit.full_name, *unit.aliases):
@@ -144,6 +146,13 @@ class UnitDirectory:
 
     # -- lookup -------------------------------------------------------------------------
     def resolve(self, name: str) -> Resolution:
+        # Parsers ask about the same few dozen names thousands of times in a long plan.
+        cached = self._resolved.get(name)
+        if cached is None:
+            cached = self._resolved[name] = self._resolve(name)
+        return cached
+
+    def _resolve(self, name: str) -> Resolution:
         written = normalize_name(name)
         for candidate in (written, written.removesuffix("等")):
             unit = self._by_name.get(candidate)
