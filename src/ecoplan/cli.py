@@ -17,6 +17,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from ecoplan.errors import EcoplanError
 
@@ -81,6 +82,376 @@ def _print_document_table(document: Any) -> None:
             f"{measure.confidence:.2f}",
         )
     console.print(table)
+
+
+# -- database plumbing ------------------------------------------------------------------------
+def _engine() -> Engine:
+    from ecoplan import db
+    from ecoplan.config import get_settings
+
+    engine = db.make_engine()
+    if get_settings().auto_migrate:
+        db.ensure_schema(engine)
+    return engine
+
+
+def _actor() -> str:
+    from ecoplan.config import get_settings
+
+    return get_settings().actor
+
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade() -> None:
+    """把数据库结构升级到最新版本。"""
+    from ecoplan import db
+
+    engine = db.make_engine()
+    db.upgrade(engine)
+    console.print(f"数据库已是最新版本:{db.current_revision(engine)}")
+
+
+@db_app.command("current")
+@user_errors
+def db_current() -> None:
+    """显示数据库结构版本。"""
+    from ecoplan import db
+
+    engine = db.make_engine()
+    console.print(
+        f"当前版本:{db.current_revision(engine) or '未初始化'};最新版本:{db.head_revision()}"
+    )
+
+
+# -- plans ------------------------------------------------------------------------------------
+def import_plan_file(session: Any, file: Path) -> Any:
+    """Parse ``file`` and store it (the caller owns the transaction)."""
+    from ecoplan.plans.parsers import PARSER_VERSION, parse_file
+    from ecoplan.plans.store import import_document
+    from ecoplan.units import service
+
+    service.sync_builtin(session, actor=_actor())
+    directory = service.directory(session)
+    document = parse_file(file, directory)
+    return import_document(
+        session, document, actor=_actor(), directory=directory, parser_version=PARSER_VERSION
+    )
+
+
+@plan_app.command("import")
+@user_errors
+def plan_import(
+    file: Annotated[Path, typer.Argument(help="计划文件,或由 plan export 导出并修改过的xlsx")],
+) -> None:
+    """导入计划(同一文件重复导入不产生变化);导入修改过的导出表则只更新改动的字段。"""
+    from ecoplan.db import session_scope
+    from ecoplan.plans.exchange import META_SHEET
+    from ecoplan.plans.parsers import parse_file
+
+    if file.suffix.lower() == ".xlsx" and _is_export(file, META_SHEET):
+        _import_edits(file)
+        return
+    # Parse before opening the database: a bad file never touches it.
+    parse_file(file)
+    with session_scope(_engine()) as session:
+        result = import_plan_file(session, file)
+        _print_import(result)
+
+
+def _is_export(file: Path, sheet: str) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(file) as archive:
+            return sheet.encode() in archive.read("xl/workbook.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+
+
+def _print_import(result: Any) -> None:
+    plan, revision = result.plan, result.revision
+    if result.status == "unchanged":
+        console.print(f"计划“{plan.title}”没有变化(与已导入的版本相同),未写入任何内容。")
+        return
+    verb = "已创建" if result.status == "created" else "已修订"
+    console.print(
+        f"{verb}计划“{plan.title}”第{revision.number}版({revision.source_file},sha256 {revision.sha256[:12]}…)"
+    )
+    for change in result.changes:
+        label = {"added": "新增", "removed": "删除", "kept-manual": "保留人工修改"}.get(
+            change.kind, change.kind
+        )
+        console.print(f"  {change.uid} {change.doc_id} {label} {change.field}")
+
+
+def _import_edits(file: Path) -> None:
+    from ecoplan.db import session_scope
+    from ecoplan.plans.exchange import apply_edited_xlsx
+    from ecoplan.units import service
+
+    with session_scope(_engine()) as session:
+        plan, reports = apply_edited_xlsx(
+            session, file, actor=_actor(), directory=service.directory(session)
+        )
+        table = Table(title=f"{plan.title}:逐行导入结果")
+        for column in ("行", "措施编号", "结果", "说明"):
+            table.add_column(column)
+        for report in reports:
+            table.add_row(str(report.row), report.uid, report.status, report.message)
+        console.print(table)
+        updated = sum(1 for r in reports if r.status == "已更新")
+        console.print(f"共{len(reports)}行,更新{updated}行。")
+
+
+@plan_app.command("list")
+@user_errors
+def plan_list() -> None:
+    """列出已导入的计划。"""
+    from sqlalchemy import select
+
+    from ecoplan.db import session_scope
+    from ecoplan.plans.models import Plan
+    from ecoplan.plans.store import active_measures
+
+    with session_scope(_engine()) as session:
+        table = Table(title="计划")
+        for column in ("编号", "标题", "年份", "版本", "措施"):
+            table.add_column(column)
+        for plan in session.scalars(select(Plan).order_by(Plan.id)):
+            table.add_row(str(plan.id), plan.title, str(plan.year or ""), str(len(plan.revisions)),
+                          str(len(active_measures(session, plan))))  # fmt: skip
+        console.print(table)
+
+
+PlanOption = Annotated[
+    str | None, typer.Option("--plan", help="计划编号或标题(只有一个计划时可省略)")
+]
+
+
+@plan_app.command("show")
+@user_errors
+def plan_show(plan: PlanOption = None) -> None:
+    """显示计划的当前版本。"""
+    from ecoplan.db import session_scope
+    from ecoplan.plans.store import current_document, plan_by_ref
+
+    with session_scope(_engine()) as session:
+        _print_document_table(current_document(plan_by_ref(session, plan)))
+
+
+@plan_app.command("diff")
+@user_errors
+def plan_diff(
+    from_rev: Annotated[int | None, typer.Option("--from", help="起始版本(默认上一版)")] = None,
+    to_rev: Annotated[int | None, typer.Option("--to", help="目标版本(默认最新版)")] = None,
+    plan: PlanOption = None,
+) -> None:
+    """显示两个版本之间的变化。"""
+    from ecoplan.db import session_scope
+    from ecoplan.plans.store import diff_revisions, plan_by_ref
+
+    with session_scope(_engine()) as session:
+        p = plan_by_ref(session, plan)
+        to_number = to_rev or len(p.revisions)
+        from_number = from_rev or max(1, to_number - 1)
+        changes = diff_revisions(p, from_number, to_number)
+        console.print(f"计划“{p.title}”第{from_number}版 → 第{to_number}版:{len(changes)}处变化")
+        for c in changes:
+            label = {"added": "新增", "removed": "删除", "changed": "修改"}[c.kind]
+            detail = (
+                f"{c.field}: {c.before!r} → {c.after!r}"
+                if c.kind == "changed"
+                else (c.after or c.before or "")
+            )
+            console.print(f"  {c.uid} ({c.doc_id}) {label} {detail}", markup=False, highlight=False)
+
+
+@plan_app.command("export")
+@user_errors
+def plan_export(
+    out: Annotated[Path, typer.Argument(help="输出文件")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx / csv / json")] = "xlsx",
+    plan: PlanOption = None,
+) -> None:
+    """导出计划(带措施编号);修改xlsx后可用 plan import 导回。"""
+    from ecoplan.db import session_scope
+    from ecoplan.plans.exchange import export_plan
+    from ecoplan.plans.store import plan_by_ref
+
+    with session_scope(_engine()) as session:
+        count = export_plan(session, plan_by_ref(session, plan), fmt, out)
+    console.print(f"已导出{count}条措施到 {out}")
+
+
+@plan_app.command("review")
+@user_errors
+def plan_review(
+    accept: Annotated[
+        list[str] | None, typer.Option("--accept", help="确认某措施的解析结果无误")
+    ] = None,
+    plan: PlanOption = None,
+) -> None:
+    """列出需要人工核对的措施(可信度低于阈值,或有待指定的相关区)。"""
+    from ecoplan.config import get_settings
+    from ecoplan.db import session_scope
+    from ecoplan.plans.store import mark_reviewed, plan_by_ref, review_queue
+
+    with session_scope(_engine()) as session:
+        p = plan_by_ref(session, plan)
+        if accept:
+            count = mark_reviewed(session, p, accept, actor=_actor())
+            console.print(f"已确认{count}条措施。")
+        items = review_queue(session, p, get_settings().review_threshold)
+        table = Table(title=f"待核对:{len(items)}条措施")
+        for column in ("措施编号", "序号", "可信度", "原因"):
+            table.add_column(column)
+        for item in items:
+            table.add_row(item.uid, item.doc_id, f"{item.confidence:.2f}", "\n".join(item.reasons))
+        console.print(table)
+
+
+@plan_app.command("designate")
+@user_errors
+def plan_designate(
+    uid: Annotated[str, typer.Argument(help="措施编号,如 M002")],
+    units: Annotated[list[str], typer.Argument(help="指定的单位名称")],
+    role: Annotated[str, typer.Option(help="responsible / lead / assisting")] = "responsible",
+    plan: PlanOption = None,
+) -> None:
+    """牵头单位指定“相关区政府”等占位单位的具体单位。"""
+    from ecoplan.db import session_scope
+    from ecoplan.plans.designate import designate
+    from ecoplan.plans.store import plan_by_ref
+    from ecoplan.units import service
+
+    with session_scope(_engine()) as session:
+        p = plan_by_ref(session, plan)
+        names = designate(
+            session, p, uid, units, role=role, actor=_actor(), directory=service.directory(session)
+        )
+        console.print(f"{uid} 的{role}已指定为:{'、'.join(names)}")
+
+
+# -- units ------------------------------------------------------------------------------------
+@units_app.command("list")
+@user_errors
+def units_list() -> None:
+    """列出单位名录。"""
+    from ecoplan.db import session_scope
+    from ecoplan.units import service
+
+    with session_scope(_engine()) as session:
+        service.sync_builtin(session, actor=_actor())
+        table = Table(title="单位名录")
+        for column in ("编码", "名称", "类型", "别名"):
+            table.add_column(column)
+        for unit in service.list_units(session):
+            table.add_row(unit.code, unit.name, unit.kind, "、".join(a.alias for a in unit.aliases))
+        console.print(table)
+
+
+@units_app.command("add")
+@user_errors
+def units_add(
+    name: Annotated[str, typer.Argument(help="单位简称,如 市民政局")],
+    kind: Annotated[
+        str, typer.Option(help="city_bureau / district_gov / econ_zone / other")
+    ] = "city_bureau",
+    code: Annotated[str | None, typer.Option(help="单位编码")] = None,
+    full_name: Annotated[str | None, typer.Option(help="全称")] = None,
+    alias: Annotated[list[str] | None, typer.Option(help="别名,可多次给出")] = None,
+) -> None:
+    """添加单位。"""
+    from ecoplan.db import session_scope
+    from ecoplan.units import service
+
+    with session_scope(_engine()) as session:
+        service.sync_builtin(session, actor=_actor())
+        unit = service.add_unit(session, name=name, kind=kind, code=code, full_name=full_name,
+                                aliases=tuple(alias or ()), actor=_actor())  # fmt: skip
+        console.print(f"已添加单位 {unit.code} {unit.name}")
+
+
+@units_app.command("alias")
+@user_errors
+def units_alias(
+    unit: Annotated[str, typer.Argument(help="单位名称或编码")],
+    alias: Annotated[str, typer.Argument(help="别名")],
+) -> None:
+    """为单位添加别名。"""
+    from ecoplan.db import session_scope
+    from ecoplan.units import service
+
+    with session_scope(_engine()) as session:
+        service.sync_builtin(session, actor=_actor())
+        found = service.add_alias(session, unit, alias, actor=_actor())
+        console.print(f"{found.name} 的别名:{'、'.join(a.alias for a in found.aliases)}")
+
+
+@units_app.command("load")
+@user_errors
+def units_load(
+    file: Annotated[Path, typer.Argument(help="CSV:code,name,full_name,kind,aliases")],
+) -> None:
+    """从CSV批量添加单位(有任何错误则一条也不导入)。"""
+    from ecoplan.db import session_scope
+    from ecoplan.units import service
+
+    with session_scope(_engine()) as session:
+        service.sync_builtin(session, actor=_actor())
+        count = service.load_units_csv(session, file, actor=_actor())
+        console.print(f"已导入{count}个单位")
+
+
+@units_app.command("resolve")
+@user_errors
+def units_resolve(
+    name: Annotated[str, typer.Argument(help="文件中写的单位名称或群组,如 各区政府")],
+) -> None:
+    """解释一个单位名称:具体单位、群组成员或待指定的占位。"""
+    from ecoplan.db import session_scope
+    from ecoplan.units import service
+
+    with session_scope(_engine()) as session:
+        service.sync_builtin(session, actor=_actor())
+        resolution = service.directory(session).resolve(name)
+        labels = {"unit": "单位", "group": "群组", "placeholder": "待指定", "unknown": "未知"}
+        console.print(f"{resolution.written}:{labels[resolution.kind]}")
+        for unit in resolution.units:
+            console.print(f"  {unit.code} {unit.name}")
+
+
+# -- demo -------------------------------------------------------------------------------------
+@app.command("demo")
+@user_errors
+def demo(
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="加载后启动网页(督办模块完成后提供)")
+    ] = False,
+) -> None:
+    """加载示例计划《生态保护2024年行动计划》并显示摘要。"""
+    from ecoplan.config import get_settings
+    from ecoplan.db import session_scope
+    from ecoplan.demo import sample_plan_path
+    from ecoplan.plans.store import active_measures, current_document, review_queue
+
+    with session_scope(_engine()) as session:
+        result = import_plan_file(session, sample_plan_path())
+        _print_import(result)
+        plan = result.plan
+        document = current_document(plan)
+        counts = document.counts()
+        queue = review_queue(session, plan, get_settings().review_threshold)
+        _print_document_table(document)
+        summary = Table(title="示例计划摘要")
+        for column in ("章节", "重点任务", "工作措施", "量化目标", "待核对", "数据库"):
+            summary.add_column(column)
+        summary.add_row(str(counts["sections"]), str(counts["tasks"]), str(len(active_measures(session, plan))),
+                        str(counts["targets"]), str(len(queue)), get_settings().effective_database_url)  # fmt: skip
+        console.print(summary)
+    if serve:
+        err_console.print("网页服务将由督办模块提供;当前版本只加载数据。")
 
 
 def main() -> None:
