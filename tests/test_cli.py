@@ -55,6 +55,12 @@ def test_demo_loads_once(data_dir: Path) -> None:
     second = runner.invoke(app, ["demo", "--no-serve"])
     assert second.exit_code == 0 and "没有变化" in second.stdout
     assert _audit_rows(data_dir) == rows
+    edit = runner.invoke(
+        app, ["plan", "edit", "M004", "--lead", "市农业农村局", "--responsible", "市园林绿化局"]
+    )
+    assert edit.exit_code == 0 and "第2版" in edit.stdout
+    diff = runner.invoke(app, ["plan", "diff"])
+    assert "M004" in diff.stdout and "lead" in diff.stdout
     review = runner.invoke(app, ["plan", "review"])
     assert review.exit_code == 0 and "待核对" in review.stdout
 

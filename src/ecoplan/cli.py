@@ -311,6 +311,48 @@ def plan_review(
         console.print(table)
 
 
+@plan_app.command("edit")
+@user_errors
+def plan_edit(
+    uid: Annotated[str, typer.Argument(help="措施编号,如 M004")],
+    text: Annotated[str | None, typer.Option(help="工作措施全文")] = None,
+    deadline: Annotated[str | None, typer.Option(help="完成时限,如 年底前")] = None,
+    lead: Annotated[str | None, typer.Option(help="牵头部门,用“、”分隔")] = None,
+    responsible: Annotated[str | None, typer.Option(help="主责单位,用“、”分隔")] = None,
+    assisting: Annotated[str | None, typer.Option(help="协办单位,用“、”分隔")] = None,
+    plan: PlanOption = None,
+) -> None:
+    """人工修改一条措施(形成新版本;再次导入文件时保留人工修改)。"""
+    from ecoplan.db import session_scope
+    from ecoplan.errors import ValidationError
+    from ecoplan.plans.store import plan_by_ref, revise
+    from ecoplan.units import service
+
+    fields: dict[str, Any] = {
+        k: v for k, v in (("text", text), ("deadline", deadline)) if v is not None
+    }
+    for role, value in (("lead", lead), ("responsible", responsible), ("assisting", assisting)):
+        if value is not None:
+            fields[role] = [n for n in value.replace(",", "、").split("、") if n.strip()]
+    if not fields:
+        raise ValidationError("没有给出要修改的字段")
+    with session_scope(_engine()) as session:
+        directory = service.directory(session)
+        unknown = [
+            n
+            for r in ("lead", "responsible", "assisting")
+            for n in fields.get(r, [])
+            if not directory.is_known(n)
+        ]
+        if unknown:
+            raise ValidationError(f"不在单位名录中:{'、'.join(unknown)}")
+        p = plan_by_ref(session, plan)
+        revision = revise(
+            session, p, {uid: fields}, actor=_actor(), kind="edit", directory=directory
+        )
+        console.print("没有变化" if revision is None else f"已保存为第{revision.number}版")
+
+
 @plan_app.command("designate")
 @user_errors
 def plan_designate(

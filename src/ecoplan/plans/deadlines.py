@@ -16,31 +16,17 @@ from functools import lru_cache
 from importlib import resources
 
 from ecoplan.plans.document import Deadline
-from ecoplan.plans.textnorm import nfkc
-
-_CN_DIGITS = {
-    "一": 1,
-    "二": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
+from ecoplan.plans.textnorm import chinese_number, nfkc
 
 
 def _cn_number(text: str) -> int:
     """1–12 written as digits or Chinese numerals (十二, 十一, 九)."""
     if text.isdigit():
         return int(text)
-    if text.startswith("十"):
-        return 10 + (_CN_DIGITS[text[1]] if len(text) > 1 else 0)
-    if len(text) == 2 and text[1] == "十":
-        return _CN_DIGITS[text[0]] * 10
-    return _CN_DIGITS[text[0]]
+    value = chinese_number(text)
+    if value is None:
+        raise ValueError(text)
+    return value
 
 
 @dataclass(frozen=True)

@@ -14,22 +14,9 @@ from dataclasses import dataclass, field
 from ecoplan.plans.deadlines import parse_deadline
 from ecoplan.plans.document import ROLES, Measure, PlanDocument, Section, Source, Task
 from ecoplan.plans.targets import extract_targets
-from ecoplan.plans.textnorm import join_lines, nfkc
+from ecoplan.plans.textnorm import chinese_number, join_lines, nfkc
 from ecoplan.units.directory import UnitDirectory, normalize_name
 
-_CN_DIGITS = {
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 _YEAR_IN_TITLE = re.compile(r"(20\d\d)\s*(?:年|—|-|～|~)")
 
 
@@ -59,19 +46,6 @@ class ParsedPlan:
     year: int | None
     measures: list[RawMeasure]
     warnings: list[str] = field(default_factory=list)
-
-
-def chinese_number(text: str) -> int | None:
-    """一 → 1, 十二 → 12, 二十三 → 23; None when ``text`` is not a small Chinese numeral."""
-    if not text or any(ch not in _CN_DIGITS and ch != "十" for ch in text):
-        return None
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-    value = 0
-    for ch in text:
-        value = value * 10 + _CN_DIGITS[ch]
-    return value
 
 
 def bare_number(label: str | None) -> str | None:
