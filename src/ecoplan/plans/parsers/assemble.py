@@ -9,12 +9,13 @@ parsing, target extraction and unit-name checks.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ecoplan.plans.deadlines import parse_deadline
 from ecoplan.plans.document import ROLES, Measure, PlanDocument, Section, Source, Task
 from ecoplan.plans.targets import extract_targets
-from ecoplan.plans.textnorm import chinese_number, join_lines, nfkc
+from ecoplan.plans.textnorm import chinese_number, has_cjk, join_lines, nfkc
 from ecoplan.units.directory import UnitDirectory, normalize_name
 
 _YEAR_IN_TITLE = re.compile(r"(20\d\d)\s*(?:年|—|-|～|~)")
@@ -57,6 +58,15 @@ def bare_number(label: str | None) -> str | None:
         return str(int(core))
     value = chinese_number(core)
     return str(value) if value is not None else None
+
+
+def first_title(candidates: Iterable[str]) -> str | None:
+    """The plan title: the first candidate in Chinese of 4+ characters, not "附件N" or a header."""
+    for candidate in candidates:
+        text = join_lines(candidate)
+        if len(text) >= 4 and has_cjk(text) and not text.startswith("附件") and "序号" not in text:
+            return text
+    return None
 
 
 def year_from_title(title: str | None) -> int | None:

@@ -13,9 +13,8 @@ import io
 import zipfile
 
 from ecoplan.errors import InputFileError
-from ecoplan.plans.parsers.assemble import ParsedPlan
+from ecoplan.plans.parsers.assemble import ParsedPlan, first_title
 from ecoplan.plans.parsers.tables import parse_rows
-from ecoplan.plans.textnorm import has_cjk
 from ecoplan.units.directory import UnitDirectory
 
 
@@ -49,16 +48,7 @@ def parse_docx(data: bytes, name: str, directory: UnitDirectory) -> ParsedPlan:
     document = _open(data, name)
     if not document.tables:
         raise InputFileError(name, "Word文件中没有表格(本导入器读取计划表格)")
-    title = next(
-        (
-            p.text.strip().replace(" ", "")
-            for p in document.paragraphs
-            if len(p.text.strip()) >= 4
-            and has_cjk(p.text)
-            and not p.text.strip().startswith("附件")
-        ),
-        None,
-    )
+    title = first_title(p.text for p in document.paragraphs)
     rows: list[list[str]] = []
     for table in document.tables:
         rows += table_rows(table)

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from ecoplan.plans.deadlines import is_deadline_token
-from ecoplan.plans.parsers.assemble import ParsedPlan, RawMeasure, year_from_title
-from ecoplan.plans.textnorm import has_cjk, join_lines, nfkc
+from ecoplan.plans.parsers.assemble import ParsedPlan, RawMeasure, first_title, year_from_title
+from ecoplan.plans.textnorm import join_lines, nfkc
 from ecoplan.plans.unitcells import ROLE_WORDS, split_unit_cell
 from ecoplan.units.directory import UnitDirectory
 
@@ -64,8 +64,8 @@ def parse_list(text: str, directory: UnitDirectory) -> ParsedPlan:
         else:
             if items:
                 items[-1].lines.append(line)
-            elif title is None and has_cjk(line) and len(line) >= 4 and not line.startswith("附件"):
-                title = line.replace(" ", "")
+            elif title is None:
+                title = first_title([line])
     present = [level for level, _ in LEVELS if any(item.level == level for item in items)]
     if not present:
         return ParsedPlan(title, year_from_title(title), [])

@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from ecoplan.errors import InputFileError
-from ecoplan.plans.parsers.assemble import ParsedPlan
+from ecoplan.plans.parsers.assemble import ParsedPlan, first_title
 from ecoplan.plans.parsers.tables import parse_rows
 from ecoplan.plans.parsers.textfile import parse_text
 from ecoplan.units.directory import UnitDirectory
@@ -95,7 +95,7 @@ def parse_pdf(data: bytes, name: str, directory: UnitDirectory) -> ParsedPlan:
     for number, page_rows, _ in pages:
         rows += page_rows
         row_pages += [number] * len(page_rows)
-    title = _title(text)
+    title = first_title(text.splitlines()[:15])
     if rows:
         parsed = parse_rows(rows, directory, pages=row_pages, title=title)
         if parsed is not None and parsed.measures:
@@ -104,13 +104,3 @@ def parse_pdf(data: bytes, name: str, directory: UnitDirectory) -> ParsedPlan:
     if parsed.measures:
         parsed.warnings.append("PDF中没有带框线的表格,已按文本层读取;请核对单位所在的列")
     return parsed
-
-
-def _title(text: str) -> str | None:
-    from ecoplan.plans.textnorm import has_cjk
-
-    for line in text.splitlines()[:15]:
-        line = line.strip().replace(" ", "")
-        if len(line) >= 4 and has_cjk(line) and not line.startswith("附件") and "序号" not in line:
-            return line
-    return None

@@ -15,8 +15,14 @@ from collections.abc import Sequence
 
 from ecoplan.plans.document import ROLES
 from ecoplan.plans.headers import ColumnMap, detect_header, is_header_row
-from ecoplan.plans.parsers.assemble import ParsedPlan, RawMeasure, bare_number, year_from_title
-from ecoplan.plans.textnorm import clean_cell, has_cjk, join_lines
+from ecoplan.plans.parsers.assemble import (
+    ParsedPlan,
+    RawMeasure,
+    bare_number,
+    first_title,
+    year_from_title,
+)
+from ecoplan.plans.textnorm import clean_cell, join_lines
 from ecoplan.plans.unitcells import is_empty_marker, split_unit_cell
 from ecoplan.units.directory import UnitDirectory
 
@@ -68,7 +74,7 @@ def parse_rows(
     if found is None:
         return None
     header_at, cmap = found
-    title = title or _title(cells[:header_at])
+    title = title or first_title(cell for row in cells[:header_at] for cell in row)
     reader = _RowReader(cmap, directory, pages)
     for index in range(header_at + cmap.header_rows, len(cells)):
         row = cells[index]
@@ -83,15 +89,6 @@ def parse_rows(
     return ParsedPlan(title, year_from_title(title), reader.measures, warnings)
 
 
-def _title(rows: Sequence[Sequence[str]]) -> str | None:
-    for row in rows:
-        for cell in row:
-            text = join_lines(cell)
-            if len(text) >= 4 and has_cjk(text) and not text.startswith("附件"):
-                return text
-    return None
-
-
 class _RowReader:
     def __init__(
         self, cmap: ColumnMap, directory: UnitDirectory, pages: Sequence[int] | None
@@ -103,7 +100,6 @@ class _RowReader:
         self.warnings: list[str] = []
         self.section: tuple[str | None, str | None] = (None, None)
         self.task: tuple[str | None, str | None] = (None, None)
-        self.task_counter = 0
         self.last_page: int | None = None
 
     def _cell(self, row: Sequence[str], key: str) -> str:
@@ -179,7 +175,6 @@ class _RowReader:
         )
 
     def _new_task(self, number: str | None, title: str | None) -> None:
-        self.task_counter += 1
         label = bare_number(number) or (number or None)
         self.task = (label, title or None)
 

@@ -24,10 +24,9 @@ from enum import Enum
 
 from ecoplan.plans.columns import assign_columns, describe
 from ecoplan.plans.deadlines import find_deadline_prefix, is_deadline_token
-from ecoplan.plans.headers import ColumnMap, _map_row, detect_header
-from ecoplan.plans.parsers.assemble import ParsedPlan, RawMeasure, year_from_title
+from ecoplan.plans.headers import ColumnMap, detect_header
+from ecoplan.plans.parsers.assemble import ParsedPlan, RawMeasure, first_title, year_from_title
 from ecoplan.plans.parsers.furniture import Line, clean_lines
-from ecoplan.plans.textnorm import has_cjk
 from ecoplan.plans.unitcells import Piece, is_empty_marker, is_unit_fragment, join_pieces
 from ecoplan.units.directory import UnitDirectory, looks_like_unit_name
 
@@ -66,8 +65,7 @@ def header_columns(line: str) -> ColumnMap | None:
 
 
 def is_header_line(line: str) -> bool:
-    found = _map_row(line.split())
-    return len(found) >= 3 and ("measure" in found or "task" in found)
+    return header_columns(line) is not None
 
 
 class TextTableParser:
@@ -85,7 +83,7 @@ class TextTableParser:
         cmap = header_columns(lines[header_at].text)
         if cmap is None:
             return None
-        title = _title(lines[:header_at])
+        title = first_title(line.text for line in lines[:header_at])
         self.cmap = cmap
         self.unit_keys = sorted(cmap.unit_keys, key=lambda k: cmap.columns[k])
         self.has_task_column = "task" in cmap.columns
@@ -266,14 +264,6 @@ class TextTableParser:
             raw.warnings.append("措施内容为空")
             raw.confidence = min(raw.confidence, 0.5)
         self.measures.append(raw)
-
-
-def _title(lines: list[Line]) -> str | None:
-    for line in lines:
-        text = line.text.replace(" ", "")
-        if len(text) >= 4 and has_cjk(text):
-            return text
-    return None
 
 
 def _is_title_fragment(token: str) -> bool:
