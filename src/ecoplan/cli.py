@@ -147,13 +147,12 @@ def plan_import(
     """导入计划(同一文件重复导入不产生变化);导入修改过的导出表则只更新改动的字段。"""
     from ecoplan.db import session_scope
     from ecoplan.plans.exchange import META_SHEET
-    from ecoplan.plans.parsers import parse_file
 
     if file.suffix.lower() == ".xlsx" and _is_export(file, META_SHEET):
         _import_edits(file)
         return
-    # Parse before opening the database: a bad file never touches it.
-    parse_file(file)
+    # Parsed inside the transaction (with the database's unit directory): a bad file
+    # raises before anything is committed, so it leaves no rows behind.
     with session_scope(_engine()) as session:
         result = import_plan_file(session, file)
         _print_import(result)
@@ -326,26 +325,20 @@ def plan_edit(
     from ecoplan.db import session_scope
     from ecoplan.errors import ValidationError
     from ecoplan.plans.store import plan_by_ref, revise
+    from ecoplan.plans.unitcells import split_unit_cell
     from ecoplan.units import service
 
     fields: dict[str, Any] = {
         k: v for k, v in (("text", text), ("deadline", deadline)) if v is not None
     }
-    for role, value in (("lead", lead), ("responsible", responsible), ("assisting", assisting)):
-        if value is not None:
-            fields[role] = [n for n in value.replace(",", "、").split("、") if n.strip()]
-    if not fields:
+    roles = {"lead": lead, "responsible": responsible, "assisting": assisting}
+    if not fields and all(v is None for v in roles.values()):
         raise ValidationError("没有给出要修改的字段")
     with session_scope(_engine()) as session:
         directory = service.directory(session)
-        unknown = [
-            n
-            for r in ("lead", "responsible", "assisting")
-            for n in fields.get(r, [])
-            if not directory.is_known(n)
-        ]
-        if unknown:
-            raise ValidationError(f"不在单位名录中:{'、'.join(unknown)}")
+        for role, value in roles.items():
+            if value is not None:  # unknown names are refused by revise()
+                fields[role] = split_unit_cell(value, directory).names
         p = plan_by_ref(session, plan)
         revision = revise(
             session, p, {uid: fields}, actor=_actor(), kind="edit", directory=directory

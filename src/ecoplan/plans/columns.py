@@ -25,6 +25,10 @@ from ecoplan.plans.document import ROLE_LABELS
 from ecoplan.plans.unitcells import UnitItem
 from ecoplan.units.directory import UnitDirectory
 
+# Marks the warning of a measure whose unit columns were inferred with low probability;
+# the review queue lists it and a hand edit of the units clears it.
+AMBIGUOUS_COLUMNS = "单位归属不确定"
+
 
 @dataclass(frozen=True)
 class Weights:

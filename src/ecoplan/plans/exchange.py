@@ -27,6 +27,7 @@ from ecoplan.plans.store import (
     plan_by_ref,
     revise,
 )
+from ecoplan.plans.unitcells import split_unit_cell
 from ecoplan.units.directory import UnitDirectory
 
 COLUMNS = [
@@ -116,12 +117,6 @@ class RowReport:
     message: str = ""
 
 
-def _split_names(text: str) -> list[str]:
-    import re
-
-    return [n for n in re.split(r"[、,,;;\s]+", text or "") if n and n not in ("———", "—", "无")]
-
-
 def apply_edited_xlsx(
     session: Session, path: Path, *, actor: str, directory: UnitDirectory
 ) -> tuple[Plan, list[RowReport]]:
@@ -168,7 +163,7 @@ def apply_edited_xlsx(
         for role, column in ROLE_COLUMNS.items():
             if column not in index:
                 continue
-            names = _split_names(cell(column, ""))
+            names = split_unit_cell(cell(column, ""), directory).names
             current = list(dict.fromkeys(a.written for a in row.assignments if a.role == role))
             if names != current:
                 unknown = [n for n in names if not directory.is_known(n)]

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecoplan import audit
-from ecoplan.errors import NotFoundError
+from ecoplan.errors import NotFoundError, ValidationError
+from ecoplan.plans.columns import AMBIGUOUS_COLUMNS
 from ecoplan.plans.deadlines import parse_deadline
 from ecoplan.plans.document import ROLES, Measure, PlanDocument
 from ecoplan.plans.models import Measure as MeasureRow
@@ -148,9 +149,10 @@ def import_document(
     old_uids = uids_of(current_revision(plan))
     uids, changes = match_measures(old, old_uids, doc, _next_uid_number(session, plan))
     manual = {row.uid: row for row in active_measures(session, plan) if row.manual_fields}
+    old_by_uid = dict(zip(old_uids, old.measures(), strict=True))
     for uid, measure in zip(uids, doc.measures(), strict=True):
         if uid in manual:
-            old_measure = next(m for u, m in zip(old_uids, old.measures(), strict=True) if u == uid)
+            old_measure = old_by_uid[uid]
             for name in manual[uid].manual_fields:
                 new_value = getattr(measure, name)
                 kept = getattr(old_measure, name)
@@ -279,12 +281,17 @@ def _sync_measures(
         row.warnings = list(measure.warnings)
         row.targets = [t.model_dump(mode="json") for t in measure.targets]
         row.removed = False
-        row.assignments = _assignments(measure, directory, units)
-        session.flush()
+        assignments = _assignments(measure, directory, units)
+        # Keep the existing rows (and their IDs, which supervision refers to) when nothing changed.
+        if [_assignment_key(a) for a in assignments] != [
+            _assignment_key(a) for a in row.assignments
+        ]:
+            row.assignments = assignments
         after = _row_state(row)
         if before != after:
             audit.record(session, actor=actor, action="measure.create" if before is None else "measure.update",
                          entity_type="measure", entity_id=f"{plan.id}/{uid}", before=before, after=after)  # fmt: skip
+    session.flush()
     for uid, row in rows.items():
         if uid not in seen and not row.removed:
             row.removed = True
@@ -310,6 +317,10 @@ def _assignments(
             else:
                 out.append(MeasureUnit(role=role, written=written))
     return out
+
+
+def _assignment_key(a: MeasureUnit) -> tuple[str, str, int | None, bool]:
+    return (a.role, a.written, a.unit_id, bool(a.placeholder))
 
 
 def _row_state(row: MeasureRow) -> dict[str, Any]:
@@ -354,11 +365,14 @@ def revise(
                 value, _ = parse_deadline(value, doc.year)
             elif name in ROLES:
                 value = [normalize_name(v) for v in value if normalize_name(v)]
+                unknown = [v for v in value if not directory.is_known(v)]
+                if unknown:
+                    raise ValidationError(f"不在单位名录中:{'、'.join(unknown)}")
             if getattr(measure, name) != value:
                 setattr(measure, name, value)
                 changed.setdefault(uid, []).append(name)
         if uid in changed:
-            measure.warnings = [w for w in measure.warnings if "单位归属不确定" not in w]
+            measure.warnings = [w for w in measure.warnings if AMBIGUOUS_COLUMNS not in w]
             measure.confidence = 1.0
     if not changed:
         return None
@@ -399,7 +413,7 @@ def review_queue(session: Session, plan: Plan, threshold: float) -> list[ReviewI
     for row in active_measures(session, plan):
         reasons: list[str] = []
         if row.confidence < threshold and not row.reviewed:
-            reasons += [w for w in row.warnings if "单位归属不确定" in w] or [
+            reasons += [w for w in row.warnings if AMBIGUOUS_COLUMNS in w] or [
                 f"可信度{row.confidence:.2f}"
             ]
         placeholders = sorted({a.written for a in row.assignments if a.placeholder})

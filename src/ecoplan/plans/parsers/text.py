@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ecoplan.plans.columns import assign_columns, describe
+from ecoplan.plans.columns import AMBIGUOUS_COLUMNS, assign_columns, describe
 from ecoplan.plans.deadlines import find_deadline_prefix, is_deadline_token
 from ecoplan.plans.headers import ColumnMap, detect_header
 from ecoplan.plans.parsers.assemble import ParsedPlan, RawMeasure, first_title, year_from_title
@@ -254,7 +254,7 @@ class TextTableParser:
             if names and assignment.probability < 0.8:
                 runner = assignment.runner_up
                 message = (
-                    f"PDF文本层未保留单位所在的列,单位归属不确定(可信度{assignment.probability:.2f});"
+                    f"PDF文本层未保留单位所在的列,{AMBIGUOUS_COLUMNS}(可信度{assignment.probability:.2f});"
                     f"采用:{describe(assignment.best.columns)}"
                 )
                 if runner is not None:
