@@ -7,6 +7,7 @@ rewritten to use the psycopg 3 driver, the only PostgreSQL driver we install.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +43,24 @@ class Settings(BaseSettings):
     review_threshold: float = 0.8
     """Measures parsed with a confidence below this go to the review queue."""
 
+    evidence_max_bytes: int = 20 * 1024 * 1024
+    """Largest evidence file accepted (bytes)."""
+
+    today: dt.date | None = None
+    """Freeze "today" for reminders and traffic lights (the demo runs on its plan's year)."""
+
+    remind_interval_minutes: int = 60
+    """How often the web server runs the reminder job (0 turns it off)."""
+
+    smtp_host: str | None = None
+    """SMTP server for e-mail notifications; none means notifications stay in the app."""
+
+    smtp_port: int = 25
+    smtp_sender: str = "ecoplan@localhost"
+
+    secure_cookies: bool = False
+    """Mark session cookies Secure (set when served over HTTPS)."""
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str | None) -> str | None:
@@ -54,6 +73,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'ecoplan.db').as_posix()}"
+
+
+def today() -> dt.date:
+    """The supervision clock: ``ECOPLAN_TODAY`` when set, else the local date."""
+    return get_settings().today or dt.date.today()
 
 
 @lru_cache(maxsize=1)

@@ -37,3 +37,7 @@ class ValidationError(EcoplanError):
     def __init__(self, message: str, rows: list[str] | None = None) -> None:
         self.rows = rows or []
         super().__init__(message)
+
+
+class PermissionDenied(EcoplanError):
+    """The signed-in account's role does not allow this action on this object."""

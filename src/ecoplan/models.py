@@ -1,17 +1,39 @@
 """Every ORM model, imported so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from ecoplan.accounts.models import Account, LoginAttempt, WebSession
 from ecoplan.audit import AuditEntry
 from ecoplan.db import Base
 from ecoplan.plans.models import Measure, MeasureUnit, Plan, PlanRevision
+from ecoplan.supervision.models import (
+    Closure,
+    Evidence,
+    Notification,
+    Period,
+    Publication,
+    Report,
+    ReportingCycle,
+    SupervisionOrder,
+)
 from ecoplan.units.models import Unit, UnitAlias
 
 __all__ = [
+    "Account",
     "AuditEntry",
     "Base",
+    "Closure",
+    "Evidence",
+    "LoginAttempt",
     "Measure",
     "MeasureUnit",
+    "Notification",
+    "Period",
     "Plan",
     "PlanRevision",
+    "Publication",
+    "Report",
+    "ReportingCycle",
+    "SupervisionOrder",
     "Unit",
     "UnitAlias",
+    "WebSession",
 ]

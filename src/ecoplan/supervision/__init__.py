@@ -1,0 +1,1 @@
+"""督办: reporting periods, reports with evidence, review, closure, reminders, scoring."""
