@@ -16,8 +16,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ecoplan demo
 
-## services: what the tests need from the machine, started idempotently.
+## services: what the tests need from the machine, installed and started idempotently:
+## PostgreSQL running, Debian chromium and a CJK font for the browser tests.
 services:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null) \
+	      || echo "chromium could not be installed: browser tests will be skipped"; \
+	  fi; \
+	fi
 	@if command -v pg_ctlcluster >/dev/null 2>&1; then \
 	  for v in $$(ls /etc/postgresql 2>/dev/null); do \
 	    pg_ctlcluster --skip-systemctl-redirect $$v main start 2>/dev/null || true; \

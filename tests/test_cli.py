@@ -22,6 +22,7 @@ runner = CliRunner()
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("ECOPLAN_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("ECOPLAN_TODAY", "2024-07-10")  # what `demo` would set; restored after
     monkeypatch.delenv("ECOPLAN_DATABASE_URL", raising=False)
     get_settings.cache_clear()
     yield tmp_path / "var"

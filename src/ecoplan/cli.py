@@ -27,7 +27,11 @@ units_app = typer.Typer(help="单位名录", no_args_is_help=True)
 db_app = typer.Typer(help="数据库迁移", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 app.add_typer(units_app, name="units")
+remind_app = typer.Typer(help="提醒与督办", no_args_is_help=True)
+users_app = typer.Typer(help="账号", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(remind_app, name="remind")
+app.add_typer(users_app, name="users")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -461,16 +465,22 @@ def units_resolve(
 @app.command("demo")
 @user_errors
 def demo(
-    serve: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="加载后启动网页(督办模块完成后提供)")
-    ] = False,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="加载后启动网页服务")] = True,
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
 ) -> None:
-    """加载示例计划《生态保护2024年行动计划》并显示摘要。"""
+    """加载示例计划《生态保护2024年行动计划》和演示填报记录,然后启动网页服务。"""
+    import os
+
     from ecoplan.config import get_settings
     from ecoplan.db import session_scope
     from ecoplan.demo import sample_plan_path
+    from ecoplan.demo.history import DEMO_TODAY, load_history
     from ecoplan.plans.store import active_measures, current_document, review_queue
 
+    # The sample plan is for 2024: the demo clock stands in mid-2024 so lights mean something.
+    os.environ.setdefault("ECOPLAN_TODAY", DEMO_TODAY.isoformat())
+    get_settings.cache_clear()
     with session_scope(_engine()) as session:
         result = import_plan_file(session, sample_plan_path())
         _print_import(result)
@@ -485,8 +495,116 @@ def demo(
         summary.add_row(str(counts["sections"]), str(counts["tasks"]), str(len(active_measures(session, plan))),
                         str(counts["targets"]), str(len(queue)), get_settings().effective_database_url)  # fmt: skip
         console.print(summary)
+        logins = load_history(session, plan)
+    if logins is None:
+        console.print(
+            "演示账号和填报记录已存在(密码只在首次加载时显示;可用 ecoplan users passwd 重设)。"
+        )
+    else:
+        table = Table(title="演示账号(密码只显示这一次)")
+        for column in ("用户名", "密码", "角色", "单位"):
+            table.add_column(column)
+        for login in logins:
+            table.add_row(login.username, login.password, login.role, login.unit)
+        console.print(table)
+    console.print(f"演示时钟:{get_settings().today}(ECOPLAN_TODAY)")
     if serve:
-        err_console.print("网页服务将由督办模块提供;当前版本只加载数据。")
+        _serve(host, port)
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from ecoplan.web.app import create_app
+
+    console.print(f"网页服务:http://{host}:{port}/  接口文档:http://{host}:{port}/api/docs")
+    uvicorn.run(create_app(_engine()), host=host, port=port, log_level="info")
+
+
+@app.command("serve")
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+) -> None:
+    """启动网页服务和 REST 接口(/api/v1,OpenAPI 在 /openapi.json)。"""
+    _serve(host, port)
+
+
+@remind_app.command("run")
+@user_errors
+def remind_run(
+    plan: PlanOption = None,
+    today: Annotated[str | None, typer.Option(help="按此日期运行(YYYY-MM-DD),默认今天")] = None,
+) -> None:
+    """发送临近提醒、到期催办,对逾期事项生成督办单(重复运行不会重复发送)。"""
+    import datetime as dt
+
+    from ecoplan.config import today as clock
+    from ecoplan.db import session_scope
+    from ecoplan.plans.store import plan_by_ref
+    from ecoplan.supervision.reminders import run_reminders
+
+    day = dt.date.fromisoformat(today) if today else clock()
+    with session_scope(_engine()) as session:
+        run = run_reminders(session, plan_by_ref(session, plan), day, actor=_actor())
+        console.print(f"{day}:新通知 {len(run.notifications)} 条,新督办单 {len(run.orders)} 张,"
+                      f"解除督办单 {run.resolved} 张,发出邮件 {run.emailed} 封")  # fmt: skip
+
+
+@users_app.command("add")
+@user_errors
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin / coordinator / leader / unit")],
+    unit: Annotated[str | None, typer.Option(help="单位代码(单位用户必填)")] = None,
+    name: Annotated[str | None, typer.Option(help="显示名")] = None,
+    email: Annotated[str | None, typer.Option(help="邮箱(接收提醒)")] = None,
+    password: Annotated[str | None, typer.Option(help="不给出则随机生成并显示一次")] = None,
+) -> None:
+    """新建账号。"""
+    import secrets
+
+    from ecoplan.accounts.service import create_account
+    from ecoplan.db import session_scope
+
+    secret = password or secrets.token_urlsafe(12)
+    with session_scope(_engine()) as session:
+        create_account(session, username=username, password=secret, role=role, unit_code=unit,
+                       display_name=name, email=email, actor=_actor())  # fmt: skip
+    console.print(f"已创建 {username}" + ("" if password else f",初始密码:{secret}"))
+
+
+@users_app.command("list")
+@user_errors
+def users_list() -> None:
+    """列出账号。"""
+    from ecoplan.accounts.service import list_accounts
+    from ecoplan.db import session_scope
+
+    table = Table()
+    for column in ("用户名", "显示名", "角色", "单位", "启用"):
+        table.add_column(column)
+    with session_scope(_engine()) as session:
+        for a in list_accounts(session):
+            table.add_row(a.username, a.display_name, a.role, a.unit.name if a.unit else "",
+                          "是" if a.active else "否")  # fmt: skip
+    console.print(table)
+
+
+@users_app.command("passwd")
+@user_errors
+def users_passwd(username: str) -> None:
+    """为账号重设一个随机密码(显示一次),并使其所有登录会话失效。"""
+    import secrets
+
+    from ecoplan.accounts.service import account_by_username, set_password
+    from ecoplan.db import session_scope
+
+    secret = secrets.token_urlsafe(12)
+    with session_scope(_engine()) as session:
+        set_password(session, account_by_username(session, username), secret, actor=_actor())
+    console.print(f"{username} 的新密码:{secret}")
 
 
 def main() -> None:

@@ -39,10 +39,8 @@ class World:
     plan_id: int
 
 
-@pytest.fixture
-def world(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.setenv("ECOPLAN_DATA_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
+def build_world(engine: Engine) -> World:
+    """Load the sample plan, a monthly cycle and the ACCOUNTS into a migrated database."""
     with db.session_scope(engine) as session:
         service.sync_builtin(session, actor="test")
         result = import_document(session, parse_file(sample_plan_path()), actor="test",
@@ -52,6 +50,18 @@ def world(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
         for username, (role, unit) in ACCOUNTS.items():
             create_account(session, username=username, password=PASSWORD, role=role,
                            unit_code=unit, actor="test")  # fmt: skip
-        plan_id = result.plan.id
-    yield World(engine, plan_id)
+        return World(engine, result.plan.id)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private ECOPLAN_DATA_DIR (evidence files land here)."""
+    monkeypatch.setenv("ECOPLAN_DATA_DIR", str(tmp_path / "var"))
     get_settings.cache_clear()
+    yield tmp_path / "var"
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def world(engine: Engine, data_dir: Path) -> World:
+    return build_world(engine)

@@ -71,9 +71,10 @@ def report_role(account: Account, measure: Measure) -> str | None:
 
 
 def can_review(account: Account, report: Report) -> bool:
-    """Lead units review other units' reports; the coordinator reviews a lead unit's own."""
+    """Lead units review other units' reports; the coordinator reviews a lead unit's own, and
+    every report of a measure whose lead is still an undesignated placeholder."""
     lead_ids = {a.unit_id for a in report.measure.assignments if a.role == "lead" and a.unit_id}
-    if report.unit_id in lead_ids:
+    if not lead_ids or report.unit_id in lead_ids:
         return account.role == "coordinator"
     return account.role == "unit" and account.unit_id in lead_ids
 

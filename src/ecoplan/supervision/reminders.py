@@ -28,7 +28,7 @@ from ecoplan.config import get_settings
 from ecoplan.db import utcnow
 from ecoplan.plans.models import Plan
 from ecoplan.supervision.board import Share, build_board
-from ecoplan.supervision.models import Notification, SupervisionOrder
+from ecoplan.supervision.models import Notification, Period, Report, SupervisionOrder
 
 log = logging.getLogger(__name__)
 KIND_LABELS = {"remind": "临近提醒", "due": "到期催办", "overdue": "逾期督办", "info": "通知"}
@@ -87,19 +87,24 @@ def _deadline(session: Session, run: ReminderRun, share: Share, *, tag: str, wha
         _order(session, run, f"order:{tag}:{m.id}:{u.id}", share, reason, today, max(window, 3))
 
 
-def _resolve_orders(session: Session, shares: list[Share], today: dt.date) -> int:
+def _resolve_orders(session: Session, plan: Plan, shares: list[Share], today: dt.date) -> int:
+    """Lift orders whose cause is gone: the share is closed, or the missing report is in."""
     done = 0
-    by_key = {(s.measure.id, s.unit.id): s for s in shares}
+    closed = {(s.measure.id, s.unit.id) for s in shares if s.closed}
+    filed = {(m, u, k) for m, u, k in session.execute(
+        select(Report.measure_id, Report.unit_id, Period.key)
+        .join(Period, Period.id == Report.period_id)
+        .where(Period.plan_id == plan.id, Report.state.in_(("submitted", "accepted")))
+    )}  # fmt: skip
+    measure_ids = {s.measure.id for s in shares}
     open_orders = select(SupervisionOrder).where(SupervisionOrder.resolved_on.is_(None))
     for order in session.scalars(open_orders):
-        share = by_key.get((order.measure_id, order.unit_id))
-        if share is None:
+        if order.measure_id not in measure_ids:
             continue
         tag = order.key.split(":")[1]  # "report-<period key>" or "close"
-        report = share.report
-        report_in = report is not None and report.state in ("submitted", "accepted")
-        if share.closed or (
-            report_in and report is not None and tag == f"report-{report.period.key}"
+        period_key = tag.removeprefix("report-") if tag.startswith("report-") else None
+        if (order.measure_id, order.unit_id) in closed or (
+            period_key and (order.measure_id, order.unit_id, period_key) in filed
         ):
             order.resolved_on = today
             done += 1
@@ -125,7 +130,7 @@ def run_reminders(session: Session, plan: Plan, today: dt.date, *, actor: str) -
             _deadline(session, run, share, tag="close", what="办结销号", due=share.measure.due,
                       window=close_remind, today=today)  # fmt: skip
     session.flush()
-    run.resolved = _resolve_orders(session, board.shares, today)
+    run.resolved = _resolve_orders(session, plan, board.shares, today)
     run.emailed = send_emails(session, run.notifications)
     audit.record(session, actor=actor, action="remind.run", entity_type="plan", entity_id=plan.id,
                  after={"today": today.isoformat(), "notifications": len(run.notifications),

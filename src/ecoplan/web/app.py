@@ -1,0 +1,162 @@
+"""Application factory: one FastAPI app serving the Chinese web UI, ``/api/v1`` and
+``/openapi.json``. Errors meant for users become a Chinese message (JSON for the API, a page
+for the UI); anything else is logged and answered with a generic 500 without a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+
+from ecoplan import db
+from ecoplan.config import get_settings
+from ecoplan.errors import (
+    ConflictError,
+    EcoplanError,
+    InputFileError,
+    NotFoundError,
+    PermissionDenied,
+    ValidationError,
+)
+from ecoplan.web.auth import NotSignedIn
+from ecoplan.web.templating import render
+
+log = logging.getLogger("ecoplan.web")
+STATIC_DIR = Path(__file__).parent / "static"
+
+_STATUS = [
+    (NotSignedIn, 401),
+    (PermissionDenied, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (ValidationError, 422),
+    (InputFileError, 422),
+    (EcoplanError, 400),
+]
+
+
+def status_of(exc: EcoplanError) -> int:
+    return next(code for cls, code in _STATUS if isinstance(exc, cls))
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _remind_all(engine: Engine) -> None:
+    from sqlalchemy import select
+
+    from ecoplan.config import today
+    from ecoplan.plans.models import Plan
+    from ecoplan.supervision.models import ReportingCycle
+    from ecoplan.supervision.reminders import run_reminders
+
+    with db.session_scope(engine) as session:
+        for plan in session.scalars(select(Plan).join(ReportingCycle)):
+            run = run_reminders(session, plan, today(), actor="system:scheduler")
+            log.info(json.dumps({"event": "reminders", "plan": plan.id,
+                                 "notifications": len(run.notifications), "orders": len(run.orders)}))  # fmt: skip
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the reminder job every ``remind_interval_minutes`` while the server is up."""
+    minutes = get_settings().remind_interval_minutes
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(minutes * 60)
+            try:
+                await asyncio.to_thread(_remind_all, app.state.engine)
+            except Exception:  # a failed run must not stop the next one
+                log.exception("reminder job failed")
+
+    task = asyncio.create_task(loop()) if minutes > 0 else None
+    yield
+    if task is not None:
+        task.cancel()
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    from ecoplan.api.v1 import router as api_router
+    from ecoplan.web.pages import router as page_router
+
+    app = FastAPI(
+        lifespan=_lifespan,
+        title="EcoPlan 生态保护行动计划督办系统",
+        version="1.0",
+        description="督办:填报、佐证、审核退回、提醒督办、办结销号、看板。所有接口返回中文错误信息。",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine or db.make_engine()
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        log.info(json.dumps({"event": "request", "method": request.method,
+                             "path": request.url.path, "status": response.status_code,
+                             "ms": round(1000 * (time.perf_counter() - started), 1)}))  # fmt: skip
+        return response
+
+    @app.exception_handler(EcoplanError)
+    async def user_error(request: Request, exc: EcoplanError) -> Response:
+        code = status_of(exc)
+        if _wants_json(request):
+            body: dict[str, object] = {"detail": str(exc)}
+            if isinstance(exc, ValidationError) and exc.rows:
+                body["rows"] = exc.rows
+            return JSONResponse(body, status_code=code)
+        if isinstance(exc, NotSignedIn):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return render(request, "error.html", {"message": str(exc), "code": code}, status=code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        if _wants_json(request):
+            return JSONResponse({"detail": "请求参数有误", "rows": problems}, status_code=422)
+        return render(request, "error.html", {"message": "请求参数有误:" + ";".join(problems),
+                                              "code": 422}, status=422)  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, _exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        if _wants_json(request):
+            return JSONResponse({"detail": "服务器内部错误,已记录日志"}, status_code=500)
+        return render(request, "error.html", {"message": "服务器内部错误,已记录日志", "code": 500},
+                      status=500)  # fmt: skip
+
+    @app.get("/health", tags=["运维"], summary="健康检查")
+    def health() -> dict[str, str]:
+        with app.state.engine.connect() as conn:
+            conn.execute(text("select 1"))
+        return {"status": "ok", "schema": db.current_revision(app.state.engine) or "none"}
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        # plotly ships its JavaScript inside the Python package: served offline, never a CDN.
+        path = resources.files("plotly").joinpath("package_data/plotly.min.js")
+        return FileResponse(str(path), media_type="text/javascript",
+                            headers={"Cache-Control": "max-age=86400"})  # fmt: skip
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api_router)
+    app.include_router(page_router)
+    return app

@@ -1,0 +1,76 @@
+"""Request plumbing shared by the pages and the API: a database session per request, the
+signed-in account (session cookie or ``Authorization: Bearer``), and CSRF checks.
+
+CSRF: every form carries the session's token in a hidden field; API calls authenticated by the
+cookie must send it in ``X-CSRF-Token``. Bearer-token API calls need no CSRF token (a browser
+never attaches them on its own). The cookie is HttpOnly and SameSite=Lax.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ecoplan import db
+from ecoplan.accounts.models import Account, WebSession
+from ecoplan.accounts.service import session_for_token
+from ecoplan.errors import EcoplanError, PermissionDenied
+
+COOKIE = "ecoplan_session"
+
+
+class NotSignedIn(EcoplanError):
+    """No valid session: pages redirect to the login page, the API answers 401."""
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    engine: Engine = request.app.state.engine
+    with db.session_scope(engine) as session:
+        yield session
+
+
+Db = Annotated[Session, Depends(get_db)]
+
+
+def _token(request: Request) -> tuple[str | None, bool]:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), True
+    return request.cookies.get(COOKIE), False
+
+
+def web_session(request: Request, session: Db) -> WebSession | None:
+    token, _ = _token(request)
+    return session_for_token(session, token)
+
+
+def optional_account(request: Request, session: Db) -> Account | None:
+    row = web_session(request, session)
+    return row.account if row else None
+
+
+async def current_account(request: Request, session: Db) -> Account:
+    token, bearer = _token(request)
+    row = session_for_token(session, token)
+    if row is None:
+        raise NotSignedIn("请先登录")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not bearer:
+        sent = request.headers.get("x-csrf-token")
+        if not sent and "form" in request.headers.get("content-type", ""):
+            form = await request.form()  # cached by Starlette; the endpoint reuses it
+            value = form.get("csrf")
+            sent = value if isinstance(value, str) else None
+        if not sent or not hmac.compare_digest(sent, row.csrf_token):
+            raise PermissionDenied("表单已过期或来源不明(CSRF 校验失败),请刷新页面后重试")
+    request.state.csrf = row.csrf_token
+    request.state.account = row.account
+    return row.account
+
+
+CurrentAccount = Annotated[Account, Depends(current_account)]
+OptionalAccount = Annotated[Account | None, Depends(optional_account)]

@@ -1,0 +1,382 @@
+"""Pages of the web UI. Like the API, each handler calls the domain and renders the result;
+a form that fails validation shows the domain's Chinese message and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.datastructures import FormData, UploadFile
+
+from ecoplan.accounts import service as accounts
+from ecoplan.accounts.models import Account
+from ecoplan.config import get_settings, today
+from ecoplan.errors import ValidationError
+from ecoplan.plans.models import Plan
+from ecoplan.plans.store import (
+    current_document,
+    current_revision,
+    mark_reviewed,
+    review_queue,
+    revise,
+    uids_of,
+)
+from ecoplan.plans.unitcells import split_unit_cell
+from ecoplan.supervision import access, closure, dashboard, publish, queries, reports
+from ecoplan.supervision.models import Closure, Notification, Report, SupervisionOrder
+from ecoplan.supervision.periods import periods
+from ecoplan.supervision.reminders import run_reminders
+from ecoplan.supervision.reports import ReportInput
+from ecoplan.supervision.rollup import reporting_trend, target_progress
+from ecoplan.supervision.scoring import scoring_rules, unit_scores
+from ecoplan.units.service import directory
+from ecoplan.web import charts
+from ecoplan.web.auth import COOKIE, CurrentAccount, Db, OptionalAccount, current_account
+from ecoplan.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF = "ecoplan_login_csrf"
+
+
+def back(url: str, message: str = "") -> RedirectResponse:
+    sep = "&" if "?" in url else "?"
+    return RedirectResponse(f"{url}{sep}msg={quote(message)}" if message else url, status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", {"next": next if next.startswith("/") else "/",
+                                              "login_csrf": token})  # fmt: skip
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict",
+                        secure=get_settings().secure_cookies)  # fmt: skip
+    return response
+
+
+@router.post("/login")
+def login(request: Request, session: Db, username: Annotated[str, Form(max_length=60)],
+          password: Annotated[str, Form(max_length=200)], csrf: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/") -> Response:  # fmt: skip
+    expected = request.cookies.get(LOGIN_CSRF, "")
+    if not expected or not secrets.compare_digest(expected, csrf):
+        return render(request, "login.html", {"error": "登录表单已过期,请重试", "next": next,
+                                              "login_csrf": ""}, status=403)  # fmt: skip
+    client = request.client.host if request.client else "unknown"
+    try:
+        account = accounts.authenticate(session, username, password, client)
+    except accounts.LoginError as exc:
+        session.commit()  # keep the failed attempt: it is what the rate limit counts
+        code = 429 if isinstance(exc, accounts.RateLimited) else 401
+        return render(request, "login.html", {"error": str(exc), "next": next,
+                                              "login_csrf": expected}, status=code)  # fmt: skip
+    token, _ = accounts.open_session(session, account)
+    response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/",
+                                status_code=303)  # fmt: skip
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax",
+                        secure=get_settings().secure_cookies, max_age=12 * 3600)  # fmt: skip
+    response.delete_cookie(LOGIN_CSRF)
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(current_account)])
+def logout(request: Request, session: Db) -> Response:
+    accounts.close_session(session, request.cookies.get(COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def _plan(session: Db, plan_id: int | None) -> Plan:
+    return queries.plan_or_latest(session, plan_id)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(
+    request: Request, session: Db, account: CurrentAccount, plan: int | None = None
+) -> Response:
+    the_plan = _plan(session, plan)
+    board = queries.board_for(session, account, the_plan)
+    targets = target_progress(session, board.measures, board.due_period)
+    trend = reporting_trend(session, the_plan, board.due_period)
+    sections = dashboard.by_section(board)
+    districts = dashboard.by_district(board)
+    return render(request, "dashboard.html", {
+        "plan": the_plan, "board": board, "summary": dashboard.summary(board),
+        "sections": sections, "tasks": dashboard.by_task(board), "districts": districts,
+        "overdue": dashboard.overdue(board)[:50], "targets": targets,
+        "chart_sections": json.dumps(charts.lights_by_group(sections)),
+        "chart_trend": json.dumps(charts.trend(trend)),
+        "district_tiles": charts.district_tiles(districts),
+    })  # fmt: skip
+
+
+@router.get("/measures", response_class=HTMLResponse)
+def measure_list(request: Request, session: Db, account: CurrentAccount, plan: int | None = None,
+                 light: str = "", q: str = "", unit: str = "") -> Response:  # fmt: skip
+    the_plan = _plan(session, plan)
+    board = queries.board_for(session, account, the_plan)
+    rows = []
+    for measure in board.measures:
+        shares = board.shares_of(measure)
+        measure_light = board.measure_light(measure)
+        if light and measure_light != light:
+            continue
+        if q and q not in measure.text and q not in measure.doc_id:
+            continue
+        if unit and not any(unit in a.written for a in measure.assignments):
+            continue
+        rows.append({"m": measure, "light": measure_light, "shares": len(shares),
+                     "closed": sum(s.closed for s in shares),
+                     "filed": sum(1 for s in shares if s.report and s.report.state in ("submitted", "accepted"))})  # fmt: skip
+    return render(request, "measures.html", {"plan": the_plan, "rows": rows, "board": board,
+                                             "light": light, "q": q, "unit": unit})  # fmt: skip
+
+
+@router.get("/measures/{uid}", response_class=HTMLResponse)
+def measure_page(request: Request, uid: str, session: Db, account: CurrentAccount,
+                 plan: int | None = None, period: str = "", msg: str = "") -> Response:  # fmt: skip
+    the_plan = _plan(session, plan)
+    measure = queries.measure_by_uid_for(session, account, the_plan, uid)
+    board = queries.board_for(session, account, the_plan)
+    all_periods = periods(session, the_plan)
+    chosen = next((p for p in all_periods if p.key == period), None) or board.due_period or (
+        all_periods[0] if all_periods else None)  # fmt: skip
+    role = access.report_role(account, measure)
+    mine = None
+    if role and chosen is not None and account.unit_id is not None:
+        mine = reports.find_report(session, measure, account.unit_id, chosen)
+    my_closure = None
+    if role == "responsible" and account.unit_id is not None:
+        my_closure = closure.closure_for(session, measure, account.unit_id)
+    closures = {
+        c.unit_id: c
+        for c in session.scalars(select(Closure).where(Closure.measure_id == measure.id))
+    }
+    return render(request, "measure.html", {
+        "plan": the_plan, "m": measure, "board": board, "shares": board.shares_of(measure),
+        "light": board.measure_light(measure), "periods": all_periods, "period": chosen,
+        "role": role, "mine": mine, "my_closure": my_closure, "closures": closures,
+        "reports": queries.reports_for(session, account, measure, chosen),
+        "targets": target_progress(session, [measure], chosen),
+        "can_review": lambda r: access.can_review(account, r),
+        "can_designate": access.can_designate(account, measure),
+        "is_coordinator": access.is_coordinator(account), "msg": msg,
+    })  # fmt: skip
+
+
+def _progress_fields(form: Any, count: int) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for index in range(count):
+        raw = str(form.get(f"progress_{index}", "")).strip()
+        if raw:
+            try:
+                values[str(index)] = float(raw)
+            except ValueError as exc:
+                raise ValidationError(f"第 {index + 1} 个目标的完成值“{raw}”不是数字") from exc
+    return values
+
+
+async def _attach_uploads(session: Db, account: Account, report: Report, form: FormData) -> int:
+    """Attach every uploaded ``evidence`` file; reads at most limit + 1 bytes of each."""
+    added = 0
+    try:
+        for upload in form.getlist("evidence"):
+            if isinstance(upload, UploadFile) and upload.filename:
+                payload = await upload.read(get_settings().evidence_max_bytes + 1)
+                reports.attach_evidence(session, account, report, upload.filename, payload)
+                added += 1
+    finally:
+        await form.close()  # spooled upload files are deleted now, not at garbage collection
+    return added
+
+
+@router.post("/measures/{uid}/report")
+async def file_report(request: Request, uid: str, session: Db, account: CurrentAccount,
+                      plan: int | None = None) -> Response:  # fmt: skip
+    form = await request.form()
+    the_plan = _plan(session, plan)
+    measure = queries.measure_by_uid_for(session, account, the_plan, uid)
+    period = queries.period_by_key(session, the_plan, str(form.get("period", "")))
+    version = str(form.get("version", "")).strip()
+    data = ReportInput(status=str(form.get("status", "")), narrative=str(form.get("narrative", "")),
+                       reasons=str(form.get("reasons", "")), remedy=str(form.get("remedy", "")),
+                       progress=_progress_fields(form, len(measure.targets or [])))  # fmt: skip
+    submit = form.get("action") == "submit"
+    report = reports.save_report(session, account, measure, period, data, submit=submit,
+                                 expected_version=int(version) if version.isdigit() else None)  # fmt: skip
+    await _attach_uploads(session, account, report, form)
+    done = "已提交,等待牵头单位审核" if submit else "已保存草稿"
+    return back(f"/measures/{uid}?period={period.key}", done)
+
+
+@router.get("/reports/{report_id}", response_class=HTMLResponse)
+def report_page(request: Request, report_id: int, session: Db, account: CurrentAccount,
+                msg: str = "") -> Response:  # fmt: skip
+    from ecoplan import audit
+
+    report = queries.report_for(session, account, report_id)
+    history = audit.entries(session, entity_type="report", entity_id=str(report.id))
+    return render(request, "report.html", {"r": report, "history": history, "msg": msg,
+                                           "can_review": access.can_review(account, report),
+                                           "own": account.unit_id == report.unit_id})  # fmt: skip
+
+
+@router.post("/reports/{report_id}/evidence")
+async def add_evidence(
+    request: Request, report_id: int, session: Db, account: CurrentAccount
+) -> Response:
+    form = await request.form()
+    report = queries.report_for(session, account, report_id)
+    added = await _attach_uploads(session, account, report, form)
+    if not added:
+        raise ValidationError("请选择要上传的文件")
+    return back(f"/reports/{report_id}", f"已上传 {added} 个文件")
+
+
+@router.post("/reports/{report_id}/review")
+def review(report_id: int, session: Db, account: CurrentAccount,
+           decision: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
+           version: Annotated[int | None, Form()] = None) -> Response:  # fmt: skip
+    report = queries.report_for(session, account, report_id)
+    reports.review_report(session, account, report, accept=decision == "accept", reason=reason,
+                          expected_version=version)  # fmt: skip
+    return back(f"/reports/{report_id}", "已通过" if decision == "accept" else "已退回")
+
+
+@router.post("/measures/{uid}/closure")
+def ask_closure(uid: str, session: Db, account: CurrentAccount, note: Annotated[str, Form()] = "",
+                plan: int | None = None) -> Response:  # fmt: skip
+    measure = queries.measure_by_uid_for(session, account, _plan(session, plan), uid)
+    closure.request_closure(session, account, measure, note)
+    return back(f"/measures/{uid}", "已申请办结,等待协调员审批")
+
+
+@router.post("/closures/{closure_id}/decision")
+def decide(closure_id: int, session: Db, account: CurrentAccount,
+           decision: Annotated[str, Form()], note: Annotated[str, Form()] = "",
+           version: Annotated[int | None, Form()] = None) -> Response:  # fmt: skip
+    item = closure.get_closure(session, closure_id)
+    closure.decide_closure(session, account, item, approve=decision == "approve", note=note,
+                           expected_version=version)  # fmt: skip
+    return back("/inbox", "已办结销号" if decision == "approve" else "已驳回办结申请")
+
+
+@router.post("/closures/{closure_id}/reopen")
+def reopen(closure_id: int, session: Db, account: CurrentAccount,
+           reason: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+    item = closure.get_closure(session, closure_id)
+    closure.reopen_closure(session, account, item, reason)
+    uid = queries.measure_for(session, account, item.measure_id).uid
+    return back(f"/measures/{uid}", "已重新打开")
+
+
+@router.post("/measures/{uid}/publish")
+def publish_measure(uid: str, session: Db, account: CurrentAccount,
+                    summary: Annotated[str, Form(max_length=2000)] = "",
+                    plan: int | None = None) -> Response:  # fmt: skip
+    the_plan = _plan(session, plan)
+    measure = queries.measure_by_uid_for(session, account, the_plan, uid)
+    publish.publish(
+        session, account, queries.board_for(session, account, the_plan), measure, summary
+    )
+    return back(f"/measures/{uid}", "已发布到公开页面")
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request, session: Db, account: CurrentAccount, plan: int | None = None,
+          msg: str = "") -> Response:  # fmt: skip
+    the_plan = _plan(session, plan)
+    board = queries.board_for(session, account, the_plan)
+    to_file = [s for s in board.shares if account.unit_id == s.unit.id and not s.closed
+               and (s.report is None or s.report.state in ("draft", "returned"))]  # fmt: skip
+    submitted = session.scalars(
+        select(Report).where(Report.state == "submitted").order_by(Report.id)
+    )
+    to_review = [r for r in submitted if access.can_review(account, r)]
+    requests: list[Closure] = []
+    if access.is_coordinator(account):
+        requests = list(session.scalars(select(Closure).where(Closure.state == "requested")))
+    notes_query = select(Notification).order_by(Notification.id.desc()).limit(30)
+    if account.role == "unit":
+        notes_query = notes_query.where(Notification.unit_id == account.unit_id)
+    return render(request, "inbox.html", {"plan": the_plan, "board": board, "to_file": to_file,
+                                          "to_review": to_review, "requests": requests,
+                                          "notes": list(session.scalars(notes_query)), "msg": msg})  # fmt: skip
+
+
+@router.get("/orders", response_class=HTMLResponse)
+def orders(request: Request, session: Db, account: CurrentAccount, msg: str = "") -> Response:
+    query = select(SupervisionOrder).order_by(SupervisionOrder.id.desc())
+    if account.role == "unit":
+        query = query.where(SupervisionOrder.unit_id == account.unit_id)
+    return render(request, "orders.html", {"orders": list(session.scalars(query)), "msg": msg,
+                                           "is_coordinator": access.is_coordinator(account)})  # fmt: skip
+
+
+@router.post("/remind")
+def remind(session: Db, account: CurrentAccount, plan: int | None = None) -> Response:
+    access.require(account.role in ("coordinator", "admin"), "运行提醒任务")
+    run = run_reminders(session, _plan(session, plan), today(), actor=account.actor)
+    return back("/orders", f"新通知 {len(run.notifications)} 条,新督办单 {len(run.orders)} 张,"
+                           f"已解除 {run.resolved} 张")  # fmt: skip
+
+
+@router.get("/units", response_class=HTMLResponse)
+def units_page(
+    request: Request, session: Db, account: CurrentAccount, plan: int | None = None
+) -> Response:
+    the_plan = _plan(session, plan)
+    board = queries.board_for(session, account, the_plan)
+    return render(request, "units.html", {"plan": the_plan, "scores": unit_scores(session, board),
+                                          "rules": scoring_rules(), "tallies": dashboard.by_unit(board)})  # fmt: skip
+
+
+@router.get("/public", response_class=HTMLResponse)
+def public_page(
+    request: Request, session: Db, viewer: OptionalAccount, plan: int | None = None
+) -> Response:
+    the_plan = _plan(session, plan)
+    return render(request, "public.html", {"plan": the_plan, "items": publish.published(session, the_plan),
+                                           "account": viewer})  # fmt: skip
+
+
+@router.get("/plan-review", response_class=HTMLResponse)
+def plan_review(request: Request, session: Db, account: CurrentAccount, plan: int | None = None,
+                msg: str = "") -> Response:  # fmt: skip
+    access.require(account.role in access.READ_ALL_ROLES, "查看计划核对队列")
+    the_plan = _plan(session, plan)
+    queue = review_queue(session, the_plan, get_settings().review_threshold)
+    by_uid = dict(zip(uids_of(current_revision(the_plan)), current_document(the_plan).measures(),
+                      strict=True))  # fmt: skip
+    items = [{"item": item, "doc": by_uid[item.uid]} for item in queue if item.uid in by_uid]
+    return render(request, "plan_review.html", {"plan": the_plan, "items": items, "msg": msg,
+                                                "editable": access.is_coordinator(account)})  # fmt: skip
+
+
+@router.post("/plan-review/{uid}")
+def plan_review_save(uid: str, session: Db, account: CurrentAccount,
+                     text: Annotated[str, Form(max_length=5000)],
+                     lead: Annotated[str, Form(max_length=1000)] = "",
+                     responsible: Annotated[str, Form(max_length=1000)] = "",
+                     assisting: Annotated[str, Form(max_length=1000)] = "",
+                     deadline: Annotated[str, Form(max_length=200)] = "",
+                     action: Annotated[str, Form()] = "save",
+                     plan: int | None = None) -> Response:  # fmt: skip
+    access.require(access.is_coordinator(account), "修改计划")
+    the_plan = _plan(session, plan)
+    if action == "accept":
+        mark_reviewed(session, the_plan, [uid], actor=account.actor)
+        return back("/plan-review", f"{uid} 已确认无误")
+    units = directory(session)
+    fields: dict[str, Any] = {"text": text.strip(), "deadline": deadline.strip()}
+    for role, value in (("lead", lead), ("responsible", responsible), ("assisting", assisting)):
+        fields[role] = split_unit_cell(value, units).names
+    revision = revise(session, the_plan, {uid: fields}, actor=account.actor, kind="edit",
+                      directory=units, note="网页核对")  # fmt: skip
+    done = "没有变化" if revision is None else f"已保存为第 {revision.number} 版"
+    return back("/plan-review", f"{uid} {done}")

@@ -1,0 +1,122 @@
+"""Browser walk-through in Debian chromium (Playwright, no downloaded browser):
+a district files a report with evidence, the lead unit returns it, the district fixes it,
+the lead accepts, the district asks to close, the coordinator closes, the dashboard shows it.
+Screenshots go to ``test-artifacts/screenshots``."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from reportlab.pdfgen import canvas
+
+from ..supervision.conftest import PASSWORD
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian chromium not installed (make test installs it)"
+    ),
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def _pdf(tmp_path: Path) -> Path:
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "Chaoyang green space acceptance record")
+    page.save()
+    path = tmp_path / "绿地验收照片.pdf"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _login(browser: object, base: str, username: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def _shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_report_return_fix_close_walkthrough(
+    live_server: str, browser: object, tmp_path: Path
+) -> None:
+    base = live_server
+    # 1. 朝阳区 files its June report on 8.4 (M020) with a PDF as evidence
+    district = _login(browser, base, "chaoyang")
+    _shot(district, "01-district-dashboard")
+    district.goto(f"{base}/measures/M020?period=2024-06")
+    district.select_option("#status", "in_progress")
+    district.fill("#progress_0", "12.5")
+    district.fill("#narrative", "完成朝阳区新增绿地 12.5 公顷")
+    district.set_input_files("#evidence", str(_pdf(tmp_path)))
+    district.click("button[value=submit]")
+    district.wait_for_selector("text=已提交,等待牵头单位审核")
+    _shot(district, "02-district-filed")
+
+    # 2. 市园林绿化局 (lead) returns it with a reason
+    lead = _login(browser, base, "ylljj")
+    lead.goto(f"{base}/inbox")
+    lead.click("a[href$='#review']")
+    lead.fill("#reason", "请补充验收单位盖章文件")
+    lead.click("button[value=return]")
+    lead.wait_for_selector("text=已退回")
+    _shot(lead, "03-lead-returned")
+
+    # 3. the district sees the reason, fixes the report and submits again
+    district.goto(f"{base}/measures/M020?period=2024-06")
+    assert "请补充验收单位盖章文件" in district.inner_text("#my-report")
+    district.fill("#narrative", "完成朝阳区新增绿地 12.5 公顷,已补充盖章验收文件")
+    district.click("button[value=submit]")
+    district.wait_for_selector("text=已提交,等待牵头单位审核")
+
+    # 4. the lead accepts
+    lead.goto(f"{base}/inbox")
+    lead.click("a[href$='#review']")
+    lead.click("button[value=accept]")
+    lead.wait_for_selector("text=已通过")
+    assert "绿地验收照片.pdf" in lead.inner_text("#evidence")
+
+    # 5. the district asks to close its share; 6. the coordinator closes it
+    district.goto(f"{base}/measures/M020")
+    district.fill("#note", "朝阳区承担的新增绿地任务已完成")
+    district.click("#my-closure button[type=submit]")
+    district.wait_for_selector("text=已申请办结")
+    coordinator = _login(browser, base, "coord")
+    coordinator.goto(f"{base}/inbox")
+    coordinator.click("button[value=approve]")
+    coordinator.wait_for_selector("text=已办结销号")
+
+    # 7. the dashboard counts the closed share and the measure page shows it
+    coordinator.goto(f"{base}/")
+    cards = coordinator.inner_text(".cards")
+    assert "1\n已办结销号事项" in cards
+    coordinator.wait_for_selector("#chart-sections .main-svg")  # plotly drew offline
+    _shot(coordinator, "04-coordinator-dashboard")
+    coordinator.goto(f"{base}/measures/M020")
+    row = coordinator.locator("tr", has_text="朝阳区政府").first.inner_text()
+    assert "已办结销号" in row
+    _shot(coordinator, "05-measure-closed")
