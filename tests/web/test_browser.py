@@ -52,7 +52,11 @@ def _login(browser: object, base: str, username: str):  # type: ignore[no-untype
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    try:
+        page.wait_for_url(f"{base}/", timeout=15000)
+    except Exception:
+        _shot(page, f"failed-login-{username}")
+        raise AssertionError(page.inner_text("main")) from None
     return page
 
 

@@ -115,6 +115,14 @@ def _recent_failures(session: Session, column: InstrumentedAttribute[str], value
     return int(session.scalar(query) or 0)
 
 
+def _record_failure(session: Session, username: str, client: str) -> None:
+    """Store a failed attempt in its own transaction: the caller's rolls back on the error,
+    and the rate limit must still count it."""
+    with Session(bind=session.get_bind()) as own:
+        own.add(LoginAttempt(username=username, client=client, success=False))
+        own.commit()
+
+
 def authenticate(session: Session, username: str, password: str, client: str) -> Account:
     """Check a password; records the attempt. Raises LoginError with a message for users."""
     client = client[:60]
@@ -131,9 +139,10 @@ def authenticate(session: Session, username: str, password: str, client: str) ->
             ok = _hasher.verify(account.password_hash, password)
         except (VerificationError, InvalidHashError):
             ok = False
-    session.add(LoginAttempt(username=username, client=client, success=ok))
     if not ok or account is None:
+        _record_failure(session, username, client)
         raise LoginError("用户名或密码错误")
+    session.add(LoginAttempt(username=username, client=client, success=True))
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     account.last_login_at = utcnow()

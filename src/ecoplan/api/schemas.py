@@ -139,3 +139,12 @@ class NotificationOut(BaseModel):
     kind: str
     message: str
     created_at: dt.datetime
+
+
+class DesignateIn(BaseModel):
+    role: str = Field(description="lead | responsible | assisting", max_length=12)
+    units: list[str] = Field(min_length=1, max_length=40)
+
+
+class PublishIn(BaseModel):
+    summary: str = Field(default="", max_length=2000)

@@ -13,12 +13,14 @@ from ecoplan.accounts import service as accounts
 from ecoplan.api.schemas import (
     ClosureOut,
     DecisionIn,
+    DesignateIn,
     LoginIn,
     LoginOut,
     Me,
     MeasureOut,
     NoteIn,
     NotificationOut,
+    PublishIn,
     ReminderOut,
     ReportIn,
     ReportOut,
@@ -27,7 +29,16 @@ from ecoplan.api.schemas import (
 )
 from ecoplan.config import get_settings, today
 from ecoplan.plans.models import Measure
-from ecoplan.supervision import access, closure, dashboard, evidence, publish, queries, reports
+from ecoplan.supervision import (
+    access,
+    assign,
+    closure,
+    dashboard,
+    evidence,
+    publish,
+    queries,
+    reports,
+)
 from ecoplan.supervision.board import Board
 from ecoplan.supervision.models import Closure, Notification
 from ecoplan.supervision.reminders import run_reminders
@@ -188,6 +199,26 @@ def decide(closure_id: int, body: DecisionIn, session: Db, account: CurrentAccou
 def reopen(closure_id: int, body: NoteIn, session: Db, account: CurrentAccount) -> ClosureOut:
     item = closure.get_closure(session, closure_id)
     return closure_out(closure.reopen_closure(session, account, item, body.note))
+
+
+@router.post("/measures/{measure_id}/designate", response_model=MeasureOut, tags=["计划"],
+             summary="牵头单位指定“相关区政府”等待定单位")  # fmt: skip
+def designate(
+    measure_id: int, body: DesignateIn, session: Db, account: CurrentAccount
+) -> MeasureOut:
+    measure = queries.measure_for(session, account, measure_id)
+    assign.designate_units(session, account, measure, body.role, body.units)
+    session.expire(measure)
+    return measure_out(queries.board_for(session, account, measure.plan), measure)
+
+
+@router.post("/measures/{measure_id}/publish", tags=["公开"], summary="发布措施进展到公开页面")
+def publish_measure(measure_id: int, body: PublishIn, session: Db,
+                    account: CurrentAccount) -> dict[str, Any]:  # fmt: skip
+    measure = queries.measure_for(session, account, measure_id)
+    item = publish.publish(session, account, queries.board_for(session, account, measure.plan),
+                           measure, body.summary)  # fmt: skip
+    return dict(item.content)
 
 
 @router.get("/plans/{plan_id}/dashboard", tags=["看板"], summary="看板数据")

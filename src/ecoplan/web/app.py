@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from ecoplan import db
+from ecoplan.accounts.service import LoginError, RateLimited
 from ecoplan.config import get_settings
 from ecoplan.errors import (
     ConflictError,
@@ -37,6 +38,8 @@ log = logging.getLogger("ecoplan.web")
 STATIC_DIR = Path(__file__).parent / "static"
 
 _STATUS = [
+    (RateLimited, 429),
+    (LoginError, 401),
     (NotSignedIn, 401),
     (PermissionDenied, 403),
     (NotFoundError, 404),

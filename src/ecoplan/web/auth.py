@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,13 +29,32 @@ class NotSignedIn(EcoplanError):
     """No valid session: pages redirect to the login page, the API answers 401."""
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What templates show of the signed-in account; a plain copy that outlives the session
+    (an error page is rendered after the request's transaction has been rolled back)."""
+
+    username: str
+    display_name: str
+    role: str
+    unit_id: int | None
+    unit: str | None
+
+    @classmethod
+    def of(cls, account: Account) -> Viewer:
+        return cls(account.username, account.display_name, account.role, account.unit_id,
+                   account.unit.name if account.unit else None)  # fmt: skip
+
+
 def get_db(request: Request) -> Iterator[Session]:
     engine: Engine = request.app.state.engine
     with db.session_scope(engine) as session:
         yield session
 
 
-Db = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response leaves, so a redirect never outruns its write
+# and a failing commit becomes an error response instead of a silent loss.
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def _token(request: Request) -> tuple[str | None, bool]:
@@ -68,7 +88,7 @@ async def current_account(request: Request, session: Db) -> Account:
         if not sent or not hmac.compare_digest(sent, row.csrf_token):
             raise PermissionDenied("表单已过期或来源不明(CSRF 校验失败),请刷新页面后重试")
     request.state.csrf = row.csrf_token
-    request.state.account = row.account
+    request.state.account = Viewer.of(row.account)
     return row.account
 
 

@@ -27,7 +27,7 @@ from ecoplan.plans.store import (
     uids_of,
 )
 from ecoplan.plans.unitcells import split_unit_cell
-from ecoplan.supervision import access, closure, dashboard, publish, queries, reports
+from ecoplan.supervision import access, assign, closure, dashboard, publish, queries, reports
 from ecoplan.supervision.models import Closure, Notification, Report, SupervisionOrder
 from ecoplan.supervision.periods import periods
 from ecoplan.supervision.reminders import run_reminders
@@ -36,7 +36,7 @@ from ecoplan.supervision.rollup import reporting_trend, target_progress
 from ecoplan.supervision.scoring import scoring_rules, unit_scores
 from ecoplan.units.service import directory
 from ecoplan.web import charts
-from ecoplan.web.auth import COOKIE, CurrentAccount, Db, OptionalAccount, current_account
+from ecoplan.web.auth import COOKIE, CurrentAccount, Db, OptionalAccount, Viewer, current_account
 from ecoplan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -165,6 +165,7 @@ def measure_page(request: Request, uid: str, session: Db, account: CurrentAccoun
         "targets": target_progress(session, [measure], chosen),
         "can_review": lambda r: access.can_review(account, r),
         "can_designate": access.can_designate(account, measure),
+        "placeholder_roles": assign.placeholder_roles(measure),
         "is_coordinator": access.is_coordinator(account), "msg": msg,
     })  # fmt: skip
 
@@ -275,6 +276,16 @@ def reopen(closure_id: int, session: Db, account: CurrentAccount,
     return back(f"/measures/{uid}", "已重新打开")
 
 
+@router.post("/measures/{uid}/designate")
+def designate_page(uid: str, session: Db, account: CurrentAccount, role: Annotated[str, Form()],
+                   units: Annotated[str, Form(max_length=1000)] = "",
+                   plan: int | None = None) -> Response:  # fmt: skip
+    measure = queries.measure_by_uid_for(session, account, _plan(session, plan), uid)
+    names = split_unit_cell(units, directory(session)).names
+    chosen = assign.designate_units(session, account, measure, role, names)
+    return back(f"/measures/{uid}", f"已指定:{'、'.join(chosen)}")
+
+
 @router.post("/measures/{uid}/publish")
 def publish_measure(uid: str, session: Db, account: CurrentAccount,
                     summary: Annotated[str, Form(max_length=2000)] = "",
@@ -342,7 +353,7 @@ def public_page(
 ) -> Response:
     the_plan = _plan(session, plan)
     return render(request, "public.html", {"plan": the_plan, "items": publish.published(session, the_plan),
-                                           "account": viewer})  # fmt: skip
+                                           "account": Viewer.of(viewer) if viewer else None})  # fmt: skip
 
 
 @router.get("/plan-review", response_class=HTMLResponse)
