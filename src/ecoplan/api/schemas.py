@@ -37,13 +37,15 @@ class ReportIn(BaseModel):
     remedy: str = Field(default="", max_length=MAX_TEXT)
     progress: dict[str, float] = Field(default_factory=dict, description="目标序号 → 累计完成值")
     submit: bool = False
-    version: int | None = Field(default=None, description="乐观锁:读取时的版本号")
+    version: int | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="乐观锁:读取时的版本号"
+    )
 
 
 class ReviewIn(BaseModel):
     accept: bool
     reason: str = Field(default="", max_length=MAX_TEXT)
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
 
 class NoteIn(BaseModel):
@@ -53,7 +55,7 @@ class NoteIn(BaseModel):
 class DecisionIn(BaseModel):
     approve: bool
     note: str = Field(default="", max_length=MAX_TEXT)
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
 
 class EvidenceOut(BaseModel):

@@ -44,7 +44,7 @@ from ecoplan.supervision.models import Closure, Notification
 from ecoplan.supervision.reminders import run_reminders
 from ecoplan.supervision.reports import ReportInput
 from ecoplan.supervision.rollup import reporting_trend, target_progress
-from ecoplan.web.auth import COOKIE, CurrentAccount, Db, current_account
+from ecoplan.web.auth import COOKIE, CurrentAccount, Db, Id, current_account
 
 router = APIRouter(prefix="/api/v1")
 
@@ -110,13 +110,13 @@ def list_plans(session: Db) -> list[dict[str, Any]]:
 
 @router.get("/plans/{plan_id}/measures", response_model=list[MeasureOut], tags=["计划"],
             summary="措施及其亮灯(按当前用户可见范围)")  # fmt: skip
-def list_measures(plan_id: int, session: Db, account: CurrentAccount) -> list[MeasureOut]:
+def list_measures(plan_id: Id, session: Db, account: CurrentAccount) -> list[MeasureOut]:
     board = queries.board_for(session, account, queries.plan_or_latest(session, plan_id))
     return [measure_out(board, m) for m in board.measures]
 
 
 @router.get("/measures/{measure_id}", response_model=MeasureOut, tags=["计划"], summary="措施详情")
-def get_measure(measure_id: int, session: Db, account: CurrentAccount) -> MeasureOut:
+def get_measure(measure_id: Id, session: Db, account: CurrentAccount) -> MeasureOut:
     measure = queries.measure_for(session, account, measure_id)
     board = queries.board_for(session, account, measure.plan)
     return measure_out(board, measure)
@@ -124,7 +124,7 @@ def get_measure(measure_id: int, session: Db, account: CurrentAccount) -> Measur
 
 @router.get("/measures/{measure_id}/reports", response_model=list[ReportOut], tags=["填报"],
             summary="措施的报告(按权限过滤)")  # fmt: skip
-def list_reports(measure_id: int, session: Db, account: CurrentAccount,
+def list_reports(measure_id: Id, session: Db, account: CurrentAccount,
                  period: Annotated[str | None, Query(max_length=10)] = None) -> list[ReportOut]:  # fmt: skip
     measure = queries.measure_for(session, account, measure_id)
     row = queries.period_by_key(session, measure.plan, period) if period else None
@@ -133,7 +133,7 @@ def list_reports(measure_id: int, session: Db, account: CurrentAccount,
 
 @router.put("/measures/{measure_id}/reports/{period_key}", response_model=ReportOut,
             tags=["填报"], summary="保存或提交本单位的报告")  # fmt: skip
-def put_report(measure_id: int, period_key: str, body: ReportIn, session: Db,
+def put_report(measure_id: Id, period_key: str, body: ReportIn, session: Db,
                account: CurrentAccount) -> ReportOut:  # fmt: skip
     measure = queries.measure_for(session, account, measure_id)
     period = queries.period_by_key(session, measure.plan, period_key)
@@ -146,7 +146,7 @@ def put_report(measure_id: int, period_key: str, body: ReportIn, session: Db,
 
 @router.post("/reports/{report_id}/review", response_model=ReportOut, tags=["审核"],
              summary="牵头单位审核:通过或退回")  # fmt: skip
-def review(report_id: int, body: ReviewIn, session: Db, account: CurrentAccount) -> ReportOut:
+def review(report_id: Id, body: ReviewIn, session: Db, account: CurrentAccount) -> ReportOut:
     report = queries.report_for(session, account, report_id)
     reports.review_report(session, account, report, accept=body.accept, reason=body.reason,
                           expected_version=body.version)  # fmt: skip
@@ -155,7 +155,7 @@ def review(report_id: int, body: ReviewIn, session: Db, account: CurrentAccount)
 
 @router.post("/reports/{report_id}/evidence", response_model=ReportOut, tags=["填报"],
              summary="上传佐证材料(PDF/图片/XLSX/DOCX)")  # fmt: skip
-async def upload_evidence(report_id: int, file: Annotated[UploadFile, File()], session: Db,
+async def upload_evidence(report_id: Id, file: Annotated[UploadFile, File()], session: Db,
                           account: CurrentAccount) -> ReportOut:  # fmt: skip
     report = queries.report_for(session, account, report_id)
     data = await file.read(get_settings().evidence_max_bytes + 1)
@@ -166,7 +166,7 @@ async def upload_evidence(report_id: int, file: Annotated[UploadFile, File()], s
 
 @router.get("/evidence/{evidence_id}", tags=["填报"], summary="下载佐证材料",
             response_class=FileResponse)  # fmt: skip
-def download_evidence(evidence_id: int, session: Db, account: CurrentAccount) -> FileResponse:
+def download_evidence(evidence_id: Id, session: Db, account: CurrentAccount) -> FileResponse:
     item = reports.get_evidence(session, account, evidence_id)
     return FileResponse(evidence.path_of(item.sha256), media_type=item.content_type,
                         filename=item.original_name, content_disposition_type="attachment")  # fmt: skip
@@ -179,7 +179,7 @@ def closure_out(item: Closure) -> ClosureOut:
 
 @router.post("/measures/{measure_id}/closure", response_model=ClosureOut, tags=["办结"],
              summary="申请本单位承担部分办结")  # fmt: skip
-def request_closure(measure_id: int, body: NoteIn, session: Db,
+def request_closure(measure_id: Id, body: NoteIn, session: Db,
                     account: CurrentAccount) -> ClosureOut:  # fmt: skip
     measure = queries.measure_for(session, account, measure_id)
     return closure_out(closure.request_closure(session, account, measure, body.note))
@@ -187,7 +187,7 @@ def request_closure(measure_id: int, body: NoteIn, session: Db,
 
 @router.post("/closures/{closure_id}/decision", response_model=ClosureOut, tags=["办结"],
              summary="协调员审批办结销号")  # fmt: skip
-def decide(closure_id: int, body: DecisionIn, session: Db, account: CurrentAccount) -> ClosureOut:
+def decide(closure_id: Id, body: DecisionIn, session: Db, account: CurrentAccount) -> ClosureOut:
     item = closure.get_closure(session, closure_id)
     closure.decide_closure(session, account, item, approve=body.approve, note=body.note,
                            expected_version=body.version)  # fmt: skip
@@ -196,7 +196,7 @@ def decide(closure_id: int, body: DecisionIn, session: Db, account: CurrentAccou
 
 @router.post("/closures/{closure_id}/reopen", response_model=ClosureOut, tags=["办结"],
              summary="重新打开已办结事项")  # fmt: skip
-def reopen(closure_id: int, body: NoteIn, session: Db, account: CurrentAccount) -> ClosureOut:
+def reopen(closure_id: Id, body: NoteIn, session: Db, account: CurrentAccount) -> ClosureOut:
     item = closure.get_closure(session, closure_id)
     return closure_out(closure.reopen_closure(session, account, item, body.note))
 
@@ -204,7 +204,7 @@ def reopen(closure_id: int, body: NoteIn, session: Db, account: CurrentAccount) 
 @router.post("/measures/{measure_id}/designate", response_model=MeasureOut, tags=["计划"],
              summary="牵头单位指定“相关区政府”等待定单位")  # fmt: skip
 def designate(
-    measure_id: int, body: DesignateIn, session: Db, account: CurrentAccount
+    measure_id: Id, body: DesignateIn, session: Db, account: CurrentAccount
 ) -> MeasureOut:
     measure = queries.measure_for(session, account, measure_id)
     assign.designate_units(session, account, measure, body.role, body.units)
@@ -213,7 +213,7 @@ def designate(
 
 
 @router.post("/measures/{measure_id}/publish", tags=["公开"], summary="发布措施进展到公开页面")
-def publish_measure(measure_id: int, body: PublishIn, session: Db,
+def publish_measure(measure_id: Id, body: PublishIn, session: Db,
                     account: CurrentAccount) -> dict[str, Any]:  # fmt: skip
     measure = queries.measure_for(session, account, measure_id)
     item = publish.publish(session, account, queries.board_for(session, account, measure.plan),
@@ -222,7 +222,7 @@ def publish_measure(measure_id: int, body: PublishIn, session: Db,
 
 
 @router.get("/plans/{plan_id}/dashboard", tags=["看板"], summary="看板数据")
-def get_dashboard(plan_id: int, session: Db, account: CurrentAccount) -> dict[str, Any]:
+def get_dashboard(plan_id: Id, session: Db, account: CurrentAccount) -> dict[str, Any]:
     plan = queries.plan_or_latest(session, plan_id)
     board = queries.board_for(session, account, plan)
     return {
@@ -242,7 +242,7 @@ def get_dashboard(plan_id: int, session: Db, account: CurrentAccount) -> dict[st
 
 @router.post("/plans/{plan_id}/reminders/run", response_model=ReminderOut, tags=["督办"],
              summary="运行提醒与督办(协调员)")  # fmt: skip
-def remind(plan_id: int, session: Db, account: CurrentAccount) -> ReminderOut:
+def remind(plan_id: Id, session: Db, account: CurrentAccount) -> ReminderOut:
     access.require(account.role in ("coordinator", "admin"), "运行提醒任务")
     run = run_reminders(session, queries.plan_or_latest(session, plan_id), today(),
                         actor=account.actor)  # fmt: skip
@@ -261,7 +261,7 @@ def notifications(session: Db, account: CurrentAccount) -> list[NotificationOut]
 
 
 @router.get("/public/plans/{plan_id}", tags=["公开"], summary="公开信息(无需登录)")
-def public_view(plan_id: int, session: Db) -> list[dict[str, Any]]:
+def public_view(plan_id: Id, session: Db) -> list[dict[str, Any]]:
     plan = queries.plan_or_latest(session, plan_id)
     return [p.content | {"published_at": p.published_at.isoformat()}
             for p in publish.published(session, plan)]  # fmt: skip

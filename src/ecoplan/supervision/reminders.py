@@ -40,6 +40,7 @@ class ReminderRun:
     orders: list[SupervisionOrder] = field(default_factory=list)
     resolved: int = 0
     emailed: int = 0
+    issued_before: int | None = None
 
 
 def _notify(session: Session, run: ReminderRun, key: str, kind: str, share: Share,
@@ -58,9 +59,10 @@ def _order(session: Session, run: ReminderRun, key: str, share: Share, reason: s
     if session.scalar(select(SupervisionOrder.id).where(SupervisionOrder.key == key)):
         return
     year = share.measure.plan.year or today.year
-    issued = session.scalar(select(func.count()).select_from(SupervisionOrder)) or 0
+    if run.issued_before is None:  # counted once: later queries would also see this run's orders
+        run.issued_before = session.scalar(select(func.count()).select_from(SupervisionOrder)) or 0
     order = SupervisionOrder(
-        key=key, number=f"督〔{year}〕{issued + len(run.orders) + 1}号", measure_id=share.measure.id,
+        key=key, number=f"督〔{year}〕{run.issued_before + len(run.orders) + 1}号", measure_id=share.measure.id,
         unit_id=share.unit.id, reason=reason, issued_on=today,
         respond_by=today + dt.timedelta(days=window),
     )  # fmt: skip

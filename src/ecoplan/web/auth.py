@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,11 @@ from ecoplan.accounts.service import session_for_token
 from ecoplan.errors import EcoplanError, PermissionDenied
 
 COOKIE = "ecoplan_session"
+MAX_ID = 2_147_483_647
+# Row ids are 32-bit on both databases: larger numbers are bad input (422), never sent to the
+# driver (SQLite would overflow).
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+PlanQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 class NotSignedIn(EcoplanError):

@@ -36,7 +36,17 @@ from ecoplan.supervision.rollup import reporting_trend, target_progress
 from ecoplan.supervision.scoring import scoring_rules, unit_scores
 from ecoplan.units.service import directory
 from ecoplan.web import charts
-from ecoplan.web.auth import COOKIE, CurrentAccount, Db, OptionalAccount, Viewer, current_account
+from ecoplan.web.auth import (
+    COOKIE,
+    MAX_ID,
+    CurrentAccount,
+    Db,
+    Id,
+    OptionalAccount,
+    PlanQuery,
+    Viewer,
+    current_account,
+)
 from ecoplan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -97,7 +107,7 @@ def _plan(session: Db, plan_id: int | None) -> Plan:
 
 @router.get("/", response_class=HTMLResponse)
 def home(
-    request: Request, session: Db, account: CurrentAccount, plan: int | None = None
+    request: Request, session: Db, account: CurrentAccount, plan: PlanQuery = None
 ) -> Response:
     the_plan = _plan(session, plan)
     board = queries.board_for(session, account, the_plan)
@@ -116,7 +126,7 @@ def home(
 
 
 @router.get("/measures", response_class=HTMLResponse)
-def measure_list(request: Request, session: Db, account: CurrentAccount, plan: int | None = None,
+def measure_list(request: Request, session: Db, account: CurrentAccount, plan: PlanQuery = None,
                  light: str = "", q: str = "", unit: str = "") -> Response:  # fmt: skip
     the_plan = _plan(session, plan)
     board = queries.board_for(session, account, the_plan)
@@ -139,7 +149,7 @@ def measure_list(request: Request, session: Db, account: CurrentAccount, plan: i
 
 @router.get("/measures/{uid}", response_class=HTMLResponse)
 def measure_page(request: Request, uid: str, session: Db, account: CurrentAccount,
-                 plan: int | None = None, period: str = "", msg: str = "") -> Response:  # fmt: skip
+                 plan: PlanQuery = None, period: str = "", msg: str = "") -> Response:  # fmt: skip
     the_plan = _plan(session, plan)
     measure = queries.measure_by_uid_for(session, account, the_plan, uid)
     board = queries.board_for(session, account, the_plan)
@@ -198,7 +208,7 @@ async def _attach_uploads(session: Db, account: Account, report: Report, form: F
 
 @router.post("/measures/{uid}/report")
 async def file_report(request: Request, uid: str, session: Db, account: CurrentAccount,
-                      plan: int | None = None) -> Response:  # fmt: skip
+                      plan: PlanQuery = None) -> Response:  # fmt: skip
     form = await request.form()
     the_plan = _plan(session, plan)
     measure = queries.measure_by_uid_for(session, account, the_plan, uid)
@@ -216,7 +226,7 @@ async def file_report(request: Request, uid: str, session: Db, account: CurrentA
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
-def report_page(request: Request, report_id: int, session: Db, account: CurrentAccount,
+def report_page(request: Request, report_id: Id, session: Db, account: CurrentAccount,
                 msg: str = "") -> Response:  # fmt: skip
     from ecoplan import audit
 
@@ -229,7 +239,7 @@ def report_page(request: Request, report_id: int, session: Db, account: CurrentA
 
 @router.post("/reports/{report_id}/evidence")
 async def add_evidence(
-    request: Request, report_id: int, session: Db, account: CurrentAccount
+    request: Request, report_id: Id, session: Db, account: CurrentAccount
 ) -> Response:
     form = await request.form()
     report = queries.report_for(session, account, report_id)
@@ -240,9 +250,9 @@ async def add_evidence(
 
 
 @router.post("/reports/{report_id}/review")
-def review(report_id: int, session: Db, account: CurrentAccount,
+def review(report_id: Id, session: Db, account: CurrentAccount,
            decision: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
-           version: Annotated[int | None, Form()] = None) -> Response:  # fmt: skip
+           version: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None) -> Response:  # fmt: skip
     report = queries.report_for(session, account, report_id)
     reports.review_report(session, account, report, accept=decision == "accept", reason=reason,
                           expected_version=version)  # fmt: skip
@@ -251,16 +261,16 @@ def review(report_id: int, session: Db, account: CurrentAccount,
 
 @router.post("/measures/{uid}/closure")
 def ask_closure(uid: str, session: Db, account: CurrentAccount, note: Annotated[str, Form()] = "",
-                plan: int | None = None) -> Response:  # fmt: skip
+                plan: PlanQuery = None) -> Response:  # fmt: skip
     measure = queries.measure_by_uid_for(session, account, _plan(session, plan), uid)
     closure.request_closure(session, account, measure, note)
     return back(f"/measures/{uid}", "已申请办结,等待协调员审批")
 
 
 @router.post("/closures/{closure_id}/decision")
-def decide(closure_id: int, session: Db, account: CurrentAccount,
+def decide(closure_id: Id, session: Db, account: CurrentAccount,
            decision: Annotated[str, Form()], note: Annotated[str, Form()] = "",
-           version: Annotated[int | None, Form()] = None) -> Response:  # fmt: skip
+           version: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None) -> Response:  # fmt: skip
     item = closure.get_closure(session, closure_id)
     closure.decide_closure(session, account, item, approve=decision == "approve", note=note,
                            expected_version=version)  # fmt: skip
@@ -268,7 +278,7 @@ def decide(closure_id: int, session: Db, account: CurrentAccount,
 
 
 @router.post("/closures/{closure_id}/reopen")
-def reopen(closure_id: int, session: Db, account: CurrentAccount,
+def reopen(closure_id: Id, session: Db, account: CurrentAccount,
            reason: Annotated[str, Form()] = "") -> Response:  # fmt: skip
     item = closure.get_closure(session, closure_id)
     closure.reopen_closure(session, account, item, reason)
@@ -279,7 +289,7 @@ def reopen(closure_id: int, session: Db, account: CurrentAccount,
 @router.post("/measures/{uid}/designate")
 def designate_page(uid: str, session: Db, account: CurrentAccount, role: Annotated[str, Form()],
                    units: Annotated[str, Form(max_length=1000)] = "",
-                   plan: int | None = None) -> Response:  # fmt: skip
+                   plan: PlanQuery = None) -> Response:  # fmt: skip
     measure = queries.measure_by_uid_for(session, account, _plan(session, plan), uid)
     names = split_unit_cell(units, directory(session)).names
     chosen = assign.designate_units(session, account, measure, role, names)
@@ -289,7 +299,7 @@ def designate_page(uid: str, session: Db, account: CurrentAccount, role: Annotat
 @router.post("/measures/{uid}/publish")
 def publish_measure(uid: str, session: Db, account: CurrentAccount,
                     summary: Annotated[str, Form(max_length=2000)] = "",
-                    plan: int | None = None) -> Response:  # fmt: skip
+                    plan: PlanQuery = None) -> Response:  # fmt: skip
     the_plan = _plan(session, plan)
     measure = queries.measure_by_uid_for(session, account, the_plan, uid)
     publish.publish(
@@ -299,7 +309,7 @@ def publish_measure(uid: str, session: Db, account: CurrentAccount,
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-def inbox(request: Request, session: Db, account: CurrentAccount, plan: int | None = None,
+def inbox(request: Request, session: Db, account: CurrentAccount, plan: PlanQuery = None,
           msg: str = "") -> Response:  # fmt: skip
     the_plan = _plan(session, plan)
     board = queries.board_for(session, account, the_plan)
@@ -330,7 +340,7 @@ def orders(request: Request, session: Db, account: CurrentAccount, msg: str = ""
 
 
 @router.post("/remind")
-def remind(session: Db, account: CurrentAccount, plan: int | None = None) -> Response:
+def remind(session: Db, account: CurrentAccount, plan: PlanQuery = None) -> Response:
     access.require(account.role in ("coordinator", "admin"), "运行提醒任务")
     run = run_reminders(session, _plan(session, plan), today(), actor=account.actor)
     return back("/orders", f"新通知 {len(run.notifications)} 条,新督办单 {len(run.orders)} 张,"
@@ -339,7 +349,7 @@ def remind(session: Db, account: CurrentAccount, plan: int | None = None) -> Res
 
 @router.get("/units", response_class=HTMLResponse)
 def units_page(
-    request: Request, session: Db, account: CurrentAccount, plan: int | None = None
+    request: Request, session: Db, account: CurrentAccount, plan: PlanQuery = None
 ) -> Response:
     the_plan = _plan(session, plan)
     board = queries.board_for(session, account, the_plan)
@@ -349,7 +359,7 @@ def units_page(
 
 @router.get("/public", response_class=HTMLResponse)
 def public_page(
-    request: Request, session: Db, viewer: OptionalAccount, plan: int | None = None
+    request: Request, session: Db, viewer: OptionalAccount, plan: PlanQuery = None
 ) -> Response:
     the_plan = _plan(session, plan)
     return render(request, "public.html", {"plan": the_plan, "items": publish.published(session, the_plan),
@@ -357,7 +367,7 @@ def public_page(
 
 
 @router.get("/plan-review", response_class=HTMLResponse)
-def plan_review(request: Request, session: Db, account: CurrentAccount, plan: int | None = None,
+def plan_review(request: Request, session: Db, account: CurrentAccount, plan: PlanQuery = None,
                 msg: str = "") -> Response:  # fmt: skip
     access.require(account.role in access.READ_ALL_ROLES, "查看计划核对队列")
     the_plan = _plan(session, plan)
@@ -377,7 +387,7 @@ def plan_review_save(uid: str, session: Db, account: CurrentAccount,
                      assisting: Annotated[str, Form(max_length=1000)] = "",
                      deadline: Annotated[str, Form(max_length=200)] = "",
                      action: Annotated[str, Form()] = "save",
-                     plan: int | None = None) -> Response:  # fmt: skip
+                     plan: PlanQuery = None) -> Response:  # fmt: skip
     access.require(access.is_coordinator(account), "修改计划")
     the_plan = _plan(session, plan)
     if action == "accept":
