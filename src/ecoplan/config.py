@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     remind_interval_minutes: int = 60
     """How often the web server runs the reminder job (0 turns it off)."""
 
+    web_threads: int = 4
+    """Worker threads per server process for request handlers."""
+
     smtp_host: str | None = None
     """SMTP server for e-mail notifications; none means notifications stay in the app."""
 

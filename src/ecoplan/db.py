@@ -95,10 +95,17 @@ def make_engine(url: str | None = None) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        # The web server runs handlers in a pool of 40 threads; SQLite connections are cheap,
+        # so the pool is sized to never make a request wait for one.
+        in_memory = not path or path == ":memory:"
+        engine = (
+            create_engine(url) if in_memory else create_engine(url, pool_size=20, max_overflow=30)
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # No pre-ping (it costs a round trip per request); connections are recycled every 30 min
+    # and a connection broken by a server restart fails one request, then is replaced.
+    return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=30)
 
 
 @contextmanager

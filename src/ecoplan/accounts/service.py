@@ -15,7 +15,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from ecoplan import audit
 from ecoplan.accounts.models import ROLES, Account, LoginAttempt, WebSession
@@ -173,7 +173,12 @@ def session_for_token(session: Session, token: str | None) -> WebSession | None:
     """The live session a cookie token belongs to, or None (unknown, expired, inactive user)."""
     if not token or len(token) > 100:
         return None
-    row = session.scalar(select(WebSession).where(WebSession.token_hash == _token_hash(token)))
+    query = (
+        select(WebSession)
+        .where(WebSession.token_hash == _token_hash(token))
+        .options(joinedload(WebSession.account).joinedload(Account.unit))
+    )
+    row = session.scalar(query)
     if row is None or row.expires_at < utcnow() or not row.account.active:
         return None
     return row

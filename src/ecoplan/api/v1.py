@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import or_, select
 
 from ecoplan.accounts import service as accounts
@@ -33,17 +33,16 @@ from ecoplan.supervision import (
     access,
     assign,
     closure,
-    dashboard,
     evidence,
     publish,
     queries,
     reports,
+    views,
 )
 from ecoplan.supervision.board import Board
 from ecoplan.supervision.models import Closure, Notification
 from ecoplan.supervision.reminders import run_reminders
 from ecoplan.supervision.reports import ReportInput
-from ecoplan.supervision.rollup import reporting_trend, target_progress
 from ecoplan.web.auth import COOKIE, CurrentAccount, Db, Id, current_account
 
 router = APIRouter(prefix="/api/v1")
@@ -110,9 +109,17 @@ def list_plans(session: Db) -> list[dict[str, Any]]:
 
 @router.get("/plans/{plan_id}/measures", response_model=list[MeasureOut], tags=["计划"],
             summary="措施及其亮灯(按当前用户可见范围)")  # fmt: skip
-def list_measures(plan_id: Id, session: Db, account: CurrentAccount) -> list[MeasureOut]:
-    board = queries.board_for(session, account, queries.plan_or_latest(session, plan_id))
-    return [measure_out(board, m) for m in board.measures]
+def list_measures(plan_id: Id, session: Db, account: CurrentAccount) -> Response:
+    plan = queries.plan_or_latest(session, plan_id)
+
+    def build() -> list[dict[str, Any]]:
+        board = queries.board_for(session, account, plan)
+        return [measure_out(board, m).model_dump(mode="json") for m in board.measures]
+
+    body = views.cached(
+        session, account, plan, "api-measures", lambda: bytes(JSONResponse(build()).body)
+    )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/measures/{measure_id}", response_model=MeasureOut, tags=["计划"], summary="措施详情")
@@ -222,22 +229,16 @@ def publish_measure(measure_id: Id, body: PublishIn, session: Db,
 
 
 @router.get("/plans/{plan_id}/dashboard", tags=["看板"], summary="看板数据")
-def get_dashboard(plan_id: Id, session: Db, account: CurrentAccount) -> dict[str, Any]:
+def get_dashboard(plan_id: Id, session: Db, account: CurrentAccount) -> Response:
     plan = queries.plan_or_latest(session, plan_id)
-    board = queries.board_for(session, account, plan)
-    return {
-        "summary": dashboard.summary(board),
-        "sections": [t.as_dict() for t in dashboard.by_section(board)],
-        "districts": [t.as_dict() for t in dashboard.by_district(board)],
-        "units": [t.as_dict() for t in dashboard.by_unit(board)],
-        "targets": [{"measure": t.measure.uid, "indicator": t.indicator, "unit": t.unit,
-                     "target": t.target, "value": t.value, "rule": t.rule}
-                    for t in target_progress(session, board.measures, board.due_period)],
-        "trend": [{**row, "due": row["due"].isoformat()}
-                  for row in reporting_trend(session, plan, board.due_period)],
-        "overdue": [{"measure": s.measure.uid, "unit": s.unit.name, "reasons": s.reasons}
-                    for s in dashboard.overdue(board)],
-    }  # fmt: skip
+
+    def build() -> bytes:
+        view = views.dashboard_view(session, account, plan)
+        data = {k: v for k, v in view.items() if not k.startswith(("chart_", "district_tiles"))}
+        return bytes(JSONResponse(data).body)
+
+    body = views.cached(session, account, plan, "api-dashboard", build)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/plans/{plan_id}/reminders/run", response_model=ReminderOut, tags=["督办"],

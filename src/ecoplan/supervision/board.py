@@ -61,18 +61,23 @@ class Board:
     measures: list[Measure]
     units: dict[int, Unit]
     shares: list[Share]
+    _by_measure: dict[int, list[Share]] | None = field(default=None, repr=False)
 
     def shares_of(self, measure: Measure) -> list[Share]:
-        return [s for s in self.shares if s.measure.id == measure.id]
+        return self.by_measure().get(measure.id, [])
 
     def measure_light(self, measure: Measure) -> str:
         return worst([s.light for s in self.shares_of(measure)])
 
     def by_measure(self) -> dict[int, list[Share]]:
-        grouped: dict[int, list[Share]] = defaultdict(list)
-        for share in self.shares:
-            grouped[share.measure.id].append(share)
-        return grouped
+        # Computed once per board (pages ask per measure); the board is not changed after
+        # build_board except by queries.board_for, which filters before anyone asks.
+        if self._by_measure is None:
+            grouped: dict[int, list[Share]] = defaultdict(list)
+            for share in self.shares:
+                grouped[share.measure.id].append(share)
+            self._by_measure = dict(grouped)
+        return self._by_measure
 
     def by_unit(self) -> dict[int, list[Share]]:
         grouped: dict[int, list[Share]] = defaultdict(list)

@@ -40,9 +40,14 @@ def visible_measure_ids(session: Session, account: Account, plan: Plan) -> set[i
     return set(session.scalars(query))
 
 
-def board_for(session: Session, account: Account, plan: Plan) -> Board:
-    """The board limited to what the account may see (a district: its own shares)."""
-    board = build_board(session, plan, today(), visible_measure_ids(session, account, plan))
+def board_for(session: Session, account: Account, plan: Plan,
+              only: set[int] | None = None) -> Board:  # fmt: skip
+    """The board limited to what the account may see (a district: its own shares), and to
+    the measures in ``only`` when given (a measure page needs just its own)."""
+    visible = visible_measure_ids(session, account, plan)
+    if only is not None:
+        visible = only if visible is None else visible & only
+    board = build_board(session, plan, today(), visible)
     if account.role == "unit":
         board.shares = [s for s in board.shares
                         if access.can_view_all_shares(account, s.measure) or s.unit.id == account.unit_id]  # fmt: skip

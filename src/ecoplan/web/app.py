@@ -14,11 +14,13 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecoplan import db
 from ecoplan.accounts.service import LoginError, RateLimited
@@ -54,6 +56,43 @@ def status_of(exc: EcoplanError) -> int:
     return next(code for cls, code in _STATUS if isinstance(exc, cls))
 
 
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class AccessLog:
+    """Pure ASGI middleware: security headers on every response and one JSON log line per
+    request (method, path, status, ms). Cheaper than Starlette's BaseHTTPMiddleware."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info(json.dumps({"event": "request", "method": scope["method"],
+                                     "path": scope["path"], "status": status,
+                                     "ms": round(1000 * (time.perf_counter() - started), 1)}))  # fmt: skip
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -77,6 +116,9 @@ def _remind_all(engine: Engine) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the reminder job every ``remind_interval_minutes`` while the server is up."""
     minutes = get_settings().remind_interval_minutes
+    # Handlers are CPU-bound Python: a few threads serve as many requests per second as 40
+    # and keep queueing fair (40 threads fighting over the GIL give long tail latencies).
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().web_threads
 
     async def loop() -> None:
         while True:
@@ -105,18 +147,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine or db.make_engine()
-
-    @app.middleware("http")
-    async def access_log(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        log.info(json.dumps({"event": "request", "method": request.method,
-                             "path": request.url.path, "status": response.status_code,
-                             "ms": round(1000 * (time.perf_counter() - started), 1)}))  # fmt: skip
-        return response
 
     @app.exception_handler(EcoplanError)
     async def user_error(request: Request, exc: EcoplanError) -> Response:
@@ -150,7 +180,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         with app.state.engine.connect() as conn:
             conn.execute(text("select 1"))
-        return {"status": "ok", "schema": db.current_revision(app.state.engine) or "none"}
+        engine = app.state.engine
+        return {"status": "ok", "database": engine.dialect.name,
+                "schema": db.current_revision(engine) or "none"}  # fmt: skip
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
@@ -159,6 +191,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         return FileResponse(str(path), media_type="text/javascript",
                             headers={"Cache-Control": "max-age=86400"})  # fmt: skip
 
+    app.add_middleware(AccessLog)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api_router)
     app.include_router(page_router)

@@ -79,17 +79,27 @@ def optional_account(request: Request, session: Db) -> Account | None:
     return row.account if row else None
 
 
-async def current_account(request: Request, session: Db) -> Account:
+async def form_csrf(request: Request) -> str | None:
+    """The CSRF token sent in a form body, if any (parsed here so that the account lookup,
+    which talks to the database, can stay a plain function run in the thread pool)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or "form" not in request.headers.get(
+        "content-type", ""
+    ):
+        return None
+    form = await request.form()  # cached by Starlette; the endpoint reuses it
+    value = form.get("csrf")
+    return value if isinstance(value, str) else None
+
+
+def current_account(
+    request: Request, session: Db, sent_in_form: Annotated[str | None, Depends(form_csrf)]
+) -> Account:
     token, bearer = _token(request)
     row = session_for_token(session, token)
     if row is None:
         raise NotSignedIn("请先登录")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not bearer:
-        sent = request.headers.get("x-csrf-token")
-        if not sent and "form" in request.headers.get("content-type", ""):
-            form = await request.form()  # cached by Starlette; the endpoint reuses it
-            value = form.get("csrf")
-            sent = value if isinstance(value, str) else None
+        sent = request.headers.get("x-csrf-token") or sent_in_form
         if not sent or not hmac.compare_digest(sent, row.csrf_token):
             raise PermissionDenied("表单已过期或来源不明(CSRF 校验失败),请刷新页面后重试")
     request.state.csrf = row.csrf_token

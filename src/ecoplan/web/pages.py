@@ -3,7 +3,6 @@ a form that fails validation shows the domain's Chinese message and changes noth
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -27,15 +26,14 @@ from ecoplan.plans.store import (
     uids_of,
 )
 from ecoplan.plans.unitcells import split_unit_cell
-from ecoplan.supervision import access, assign, closure, dashboard, publish, queries, reports
+from ecoplan.supervision import access, assign, closure, dashboard, publish, queries, reports, views
 from ecoplan.supervision.models import Closure, Notification, Report, SupervisionOrder
 from ecoplan.supervision.periods import periods
 from ecoplan.supervision.reminders import run_reminders
 from ecoplan.supervision.reports import ReportInput
-from ecoplan.supervision.rollup import reporting_trend, target_progress
+from ecoplan.supervision.rollup import target_progress
 from ecoplan.supervision.scoring import scoring_rules, unit_scores
 from ecoplan.units.service import directory
-from ecoplan.web import charts
 from ecoplan.web.auth import (
     COOKIE,
     MAX_ID,
@@ -47,7 +45,7 @@ from ecoplan.web.auth import (
     Viewer,
     current_account,
 )
-from ecoplan.web.templating import render
+from ecoplan.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "ecoplan_login_csrf"
@@ -110,41 +108,29 @@ def home(
     request: Request, session: Db, account: CurrentAccount, plan: PlanQuery = None
 ) -> Response:
     the_plan = _plan(session, plan)
-    board = queries.board_for(session, account, the_plan)
-    targets = target_progress(session, board.measures, board.due_period)
-    trend = reporting_trend(session, the_plan, board.due_period)
-    sections = dashboard.by_section(board)
-    districts = dashboard.by_district(board)
-    return render(request, "dashboard.html", {
-        "plan": the_plan, "board": board, "summary": dashboard.summary(board),
-        "sections": sections, "tasks": dashboard.by_task(board), "districts": districts,
-        "overdue": dashboard.overdue(board)[:50], "targets": targets,
-        "chart_sections": json.dumps(charts.lights_by_group(sections)),
-        "chart_trend": json.dumps(charts.trend(trend)),
-        "district_tiles": charts.district_tiles(districts),
-    })  # fmt: skip
+
+    def body() -> str:
+        view = views.dashboard_view(session, account, the_plan)
+        context = {"plan": the_plan, **view, "overdue": view["overdue"][:50],
+                   "overdue_total": len(view["overdue"])}  # fmt: skip
+        return templates.get_template("dashboard_body.html").render(context)
+
+    html = views.cached(session, account, the_plan, "dashboard-html", body)
+    return render(request, "dashboard.html", {"plan": the_plan, "body": html})
 
 
 @router.get("/measures", response_class=HTMLResponse)
 def measure_list(request: Request, session: Db, account: CurrentAccount, plan: PlanQuery = None,
                  light: str = "", q: str = "", unit: str = "") -> Response:  # fmt: skip
     the_plan = _plan(session, plan)
-    board = queries.board_for(session, account, the_plan)
-    rows = []
-    for measure in board.measures:
-        shares = board.shares_of(measure)
-        measure_light = board.measure_light(measure)
-        if light and measure_light != light:
-            continue
-        if q and q not in measure.text and q not in measure.doc_id:
-            continue
-        if unit and not any(unit in a.written for a in measure.assignments):
-            continue
-        rows.append({"m": measure, "light": measure_light, "shares": len(shares),
-                     "closed": sum(s.closed for s in shares),
-                     "filed": sum(1 for s in shares if s.report and s.report.state in ("submitted", "accepted"))})  # fmt: skip
-    return render(request, "measures.html", {"plan": the_plan, "rows": rows, "board": board,
-                                             "light": light, "q": q, "unit": unit})  # fmt: skip
+    rows = [
+        row for row in views.measure_rows(session, account, the_plan)
+        if (not light or row["light"] == light)
+        and (not q or q in row["text"] or q in row["doc_id"])
+        and (not unit or unit in row["units"])
+    ]  # fmt: skip
+    return render(request, "measures.html", {"plan": the_plan, "rows": rows, "light": light,
+                                             "q": q, "unit": unit})  # fmt: skip
 
 
 @router.get("/measures/{uid}", response_class=HTMLResponse)
@@ -152,7 +138,7 @@ def measure_page(request: Request, uid: str, session: Db, account: CurrentAccoun
                  plan: PlanQuery = None, period: str = "", msg: str = "") -> Response:  # fmt: skip
     the_plan = _plan(session, plan)
     measure = queries.measure_by_uid_for(session, account, the_plan, uid)
-    board = queries.board_for(session, account, the_plan)
+    board = queries.board_for(session, account, the_plan, only={measure.id})
     all_periods = periods(session, the_plan)
     chosen = next((p for p in all_periods if p.key == period), None) or board.due_period or (
         all_periods[0] if all_periods else None)  # fmt: skip
