@@ -89,12 +89,13 @@ def _print_document_table(document: Any) -> None:
 
 
 # -- database plumbing ------------------------------------------------------------------------
-def _engine() -> Engine:
+def _engine(raw: bool = False) -> Engine:
+    """The configured database, migrated to head unless ``raw`` (restore migrates itself)."""
     from ecoplan import db
     from ecoplan.config import get_settings
 
     engine = db.make_engine()
-    if get_settings().auto_migrate:
+    if get_settings().auto_migrate and not raw:
         db.ensure_schema(engine)
     return engine
 
@@ -114,6 +115,29 @@ def db_upgrade() -> None:
     engine = db.make_engine()
     db.upgrade(engine)
     console.print(f"数据库已是最新版本:{db.current_revision(engine)}")
+
+
+@db_app.command("backup")
+@user_errors
+def db_backup(out: Annotated[Path, typer.Argument(help="备份文件(.zip)")]) -> None:
+    """备份全部数据和佐证材料到一个 zip 文件(可在 SQLite 与 PostgreSQL 之间恢复)。"""
+    from ecoplan.config import get_settings
+    from ecoplan.ops.backup import backup
+
+    manifest = backup(_engine(), get_settings().data_dir, out)
+    console.print(f"已备份到 {out}:{sum(manifest.rows.values())} 行,{manifest.evidence_files} 个佐证文件,"
+                  f"数据库版本 {manifest.revision}")  # fmt: skip
+
+
+@db_app.command("restore")
+@user_errors
+def db_restore(archive: Annotated[Path, typer.Argument(help="备份文件(.zip)")]) -> None:
+    """把备份恢复到一个空数据库(先校验全部内容;目标有数据时拒绝)。"""
+    from ecoplan.config import get_settings
+    from ecoplan.ops.backup import restore
+
+    manifest = restore(_engine(raw=True), get_settings().data_dir, archive)
+    console.print(f"已恢复 {sum(manifest.rows.values())} 行和 {manifest.evidence_files} 个佐证文件")
 
 
 @db_app.command("current")

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from ecoplan.accounts.models import Account
 from ecoplan.accounts.service import create_account
 from ecoplan.db import frozen_now
+from ecoplan.demo.files import acceptance_pdf, site_photo_png
 from ecoplan.plans.models import Measure, Plan
 from ecoplan.supervision import closure, reports
 from ecoplan.supervision.access import share_unit_ids
-from ecoplan.supervision.models import Period
+from ecoplan.supervision.models import Period, Report
 from ecoplan.supervision.periods import configure_cycle, cycle_of, periods
 from ecoplan.supervision.reminders import run_reminders
 from ecoplan.supervision.reports import ReportInput
@@ -81,6 +82,17 @@ def _progress(measure: Measure, month: int, shares: int, rng: random.Random) -> 
     return values
 
 
+def _attach(session: Session, account: Account, report: Report, measure: Measure, month: int,
+            rng: random.Random) -> None:  # fmt: skip
+    """One evidence file: a site photo or an acceptance record (both made in code)."""
+    if rng.random() < 0.6:
+        reports.attach_evidence(session, account, report, f"现场照片-{measure.doc_id}-{month}月.png",
+                                site_photo_png(rng.randrange(1000)))  # fmt: skip
+    else:
+        reports.attach_evidence(session, account, report, f"验收记录-{measure.doc_id}-{month}月.pdf",
+                                acceptance_pdf(f"Measure {measure.doc_id} acceptance, month {month}"))  # fmt: skip
+
+
 def _file_month(session: Session, accounts: dict[int, Account], leads: dict[int, Account],
                 measure: Measure, period: Period, month: int, rng: random.Random) -> None:  # fmt: skip
     shares = share_unit_ids(measure)
@@ -107,6 +119,8 @@ def _file_month(session: Session, accounts: dict[int, Account], leads: dict[int,
             report = reports.save_report(
                 session, accounts[unit_id], measure, period, data, submit=True
             )
+            if rng.random() < 0.15:
+                _attach(session, accounts[unit_id], report, measure, month, rng)
         finally:
             frozen_now.reset(token)
         who = coordinator if unit_id in lead_ids or reviewer is None else reviewer
