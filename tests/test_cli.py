@@ -107,3 +107,24 @@ def test_units_add_alias_load(data_dir: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["units", "load", str(csv_file)]).exit_code == 0
     group = runner.invoke(app, ["units", "resolve", "各区政府(含北京经济技术开发区管委会)"])
     assert group.stdout.count("\n") == 1 + 17  # heading line + 17 member units
+
+
+def test_supervision_commands(data_dir: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["demo", "--no-serve"]).exit_code == 0
+    listed = runner.invoke(app, ["users", "list"])
+    # 3 staff accounts + one per unit in the directory (37)
+    assert listed.exit_code == 0 and "coordinator" in listed.stdout and "u110105" in listed.stdout
+    added = runner.invoke(app, ["users", "add", "wang", "--role", "unit", "--unit", "110105"])
+    assert added.exit_code == 0 and "初始密码" in added.stdout
+    refused = runner.invoke(app, ["users", "add", "li", "--role", "unit"])
+    assert refused.exit_code == 2 and "必须指定所属单位" in refused.output
+    assert "新密码" in runner.invoke(app, ["users", "passwd", "wang"]).stdout
+    # the demo already ran the job for 10 July: running it again sends nothing new
+    again = runner.invoke(app, ["remind", "run", "--today", "2024-07-10"])
+    assert again.exit_code == 0 and "新通知 0 条,新督办单 0 张" in again.stdout
+    archive = tmp_path / "backup.zip"
+    backed = runner.invoke(app, ["db", "backup", str(archive)])
+    assert backed.exit_code == 0 and archive.exists() and "佐证文件" in backed.stdout
+    # restoring over the live database is refused: it is not empty
+    over = runner.invoke(app, ["db", "restore", str(archive)])
+    assert over.exit_code == 2 and "只能恢复到空数据库" in over.output

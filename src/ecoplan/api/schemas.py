@@ -150,3 +150,9 @@ class DesignateIn(BaseModel):
 
 class PublishIn(BaseModel):
     summary: str = Field(default="", max_length=2000)
+
+
+class LedgerRowOut(BaseModel):
+    row: int
+    uid: str
+    outcome: str

@@ -4,6 +4,7 @@ permissions, validation and the audit log are the domain's."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
@@ -14,6 +15,7 @@ from ecoplan.api.schemas import (
     ClosureOut,
     DecisionIn,
     DesignateIn,
+    LedgerRowOut,
     LoginIn,
     LoginOut,
     Me,
@@ -28,19 +30,22 @@ from ecoplan.api.schemas import (
     ShareOut,
 )
 from ecoplan.config import get_settings, today
+from ecoplan.errors import NotFoundError, ValidationError
 from ecoplan.plans.models import Measure
+from ecoplan.reports import documents
 from ecoplan.supervision import (
     access,
     assign,
     closure,
     evidence,
+    ledger,
     publish,
     queries,
     reports,
     views,
 )
 from ecoplan.supervision.board import Board
-from ecoplan.supervision.models import Closure, Notification
+from ecoplan.supervision.models import Closure, Notification, SupervisionOrder
 from ecoplan.supervision.reminders import run_reminders
 from ecoplan.supervision.reports import ReportInput
 from ecoplan.web.auth import COOKIE, CurrentAccount, Db, Id, current_account
@@ -249,6 +254,59 @@ def remind(plan_id: Id, session: Db, account: CurrentAccount) -> ReminderOut:
                         actor=account.actor)  # fmt: skip
     return ReminderOut(notifications=len(run.notifications), orders=[o.number for o in run.orders],
                        resolved=run.resolved, emailed=run.emailed)  # fmt: skip
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def attachment(data: bytes, media_type: str, filename: str) -> Response:
+    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+@router.get("/plans/{plan_id}/ledger", tags=["填报"], summary="下载本单位填报台账(xlsx,一表通)",
+            response_class=Response)  # fmt: skip
+def download_ledger(plan_id: Id, session: Db, account: CurrentAccount,
+                    period: Annotated[str, Query(max_length=10)]) -> Response:  # fmt: skip
+    plan = queries.plan_or_latest(session, plan_id)
+    data = ledger.export_ledger(
+        session, account, plan, queries.period_by_key(session, plan, period)
+    )
+    return attachment(data, XLSX, f"填报台账-{period}.xlsx")
+
+
+@router.post("/plans/{plan_id}/ledger", response_model=list[LedgerRowOut], tags=["填报"],
+             summary="上传填好的填报台账(整表校验,全部通过才保存)")  # fmt: skip
+async def upload_ledger(plan_id: Id, file: Annotated[UploadFile, File()], session: Db,
+                        account: CurrentAccount, submit: bool = False,
+                        dry_run: bool = False) -> list[LedgerRowOut]:  # fmt: skip
+    plan = queries.plan_or_latest(session, plan_id)
+    data = await file.read(get_settings().evidence_max_bytes + 1)
+    if len(data) > get_settings().evidence_max_bytes:
+        raise ValidationError("文件超过大小上限")
+    rows = ledger.import_ledger(session, account, plan, data, file.filename or "台账.xlsx",
+                                submit=submit, dry_run=dry_run)  # fmt: skip
+    return [LedgerRowOut(row=r.row, uid=r.uid, outcome=r.outcome) for r in rows]
+
+
+@router.get(
+    "/orders/{order_id}/docx", tags=["督办"], summary="督办单(docx)", response_class=Response
+)
+def order_docx(order_id: Id, session: Db, account: CurrentAccount) -> Response:
+    order = session.get(SupervisionOrder, order_id)
+    if order is None:
+        raise NotFoundError(f"督办单 {order_id} 不存在")
+    data = documents.supervision_order_docx(account, order)
+    return attachment(data, DOCX, f"督办单-{order.number}.docx")
+
+
+@router.get("/plans/{plan_id}/bulletin", tags=["看板"], summary="进展通报(docx)",
+            response_class=Response)  # fmt: skip
+def bulletin_docx(plan_id: Id, session: Db, account: CurrentAccount) -> Response:
+    plan = queries.plan_or_latest(session, plan_id)
+    data = documents.progress_bulletin_docx(session, account, plan)
+    return attachment(data, DOCX, f"进展通报-{today().isoformat()}.docx")
 
 
 @router.get("/notifications", response_model=list[NotificationOut], tags=["督办"],

@@ -66,10 +66,10 @@ def unit_scores(session: Session, board: Board) -> list[UnitScore]:
         .group_by(Report.unit_id)
     ).all()  # fmt: skip
     per_unit = {row[0]: row[1:] for row in stats}
-    orders = dict(session.execute(
+    orders = {row[0]: row[1] for row in session.execute(
         select(SupervisionOrder.unit_id, func.count())
         .where(SupervisionOrder.measure_id.in_(ids)).group_by(SupervisionOrder.unit_id)
-    ))  # fmt: skip
+    )}  # fmt: skip
     result = []
     for unit_id, shares in board.by_unit().items():
         on_time, reviewed, first_pass = per_unit.get(unit_id, (0, 0, 0))

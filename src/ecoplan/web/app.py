@@ -158,7 +158,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             return JSONResponse(body, status_code=code)
         if isinstance(exc, NotSignedIn):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return render(request, "error.html", {"message": str(exc), "code": code}, status=code)
+        rows = exc.rows if isinstance(exc, ValidationError) else []
+        return render(request, "error.html", {"message": str(exc), "code": code, "rows": rows},
+                      status=code)  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -26,9 +26,19 @@ from ecoplan.plans.store import (
     uids_of,
 )
 from ecoplan.plans.unitcells import split_unit_cell
-from ecoplan.supervision import access, assign, closure, dashboard, publish, queries, reports, views
+from ecoplan.supervision import (
+    access,
+    assign,
+    closure,
+    dashboard,
+    ledger,
+    publish,
+    queries,
+    reports,
+    views,
+)
 from ecoplan.supervision.models import Closure, Notification, Report, SupervisionOrder
-from ecoplan.supervision.periods import periods
+from ecoplan.supervision.periods import latest_due_period, periods
 from ecoplan.supervision.reminders import run_reminders
 from ecoplan.supervision.reports import ReportInput
 from ecoplan.supervision.rollup import target_progress
@@ -314,6 +324,37 @@ def inbox(request: Request, session: Db, account: CurrentAccount, plan: PlanQuer
     return render(request, "inbox.html", {"plan": the_plan, "board": board, "to_file": to_file,
                                           "to_review": to_review, "requests": requests,
                                           "notes": list(session.scalars(notes_query)), "msg": msg})  # fmt: skip
+
+
+@router.get("/ledger", response_class=HTMLResponse, dependencies=[Depends(current_account)])
+def ledger_page(request: Request, session: Db, plan: PlanQuery = None, msg: str = "") -> Response:
+    the_plan = _plan(session, plan)
+    all_periods = periods(session, the_plan)
+    board_period = latest_due_period(all_periods, today())
+    return render(request, "ledger.html", {"plan": the_plan, "periods": all_periods, "msg": msg,
+                                           "default": board_period.key if board_period else ""})  # fmt: skip
+
+
+@router.post("/ledger", response_class=HTMLResponse)
+async def ledger_upload(request: Request, session: Db, account: CurrentAccount,
+                        plan: PlanQuery = None) -> Response:  # fmt: skip
+    form = await request.form()
+    the_plan = _plan(session, plan)
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ValidationError("请选择填好的台账文件")
+        data = await upload.read(get_settings().evidence_max_bytes + 1)
+        if len(data) > get_settings().evidence_max_bytes:
+            raise ValidationError("文件超过大小上限")
+        results = ledger.import_ledger(session, account, the_plan, data, upload.filename,
+                                       submit=form.get("submit") == "1",
+                                       dry_run=form.get("action") == "check")  # fmt: skip
+    finally:
+        await form.close()
+    checked = form.get("action") == "check"
+    return render(request, "ledger.html", {"plan": the_plan, "periods": periods(session, the_plan),
+                                           "results": results, "checked": checked, "default": ""})  # fmt: skip
 
 
 @router.get("/orders", response_class=HTMLResponse)
