@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,10 +41,17 @@ def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
         yield engine
         engine.dispose()
         return
+    with pg_schema_engine() as engine:
+        yield engine
+
+
+@contextmanager
+def pg_schema_engine(prefix: str = "t") -> Iterator[Engine]:
+    """An engine on a fresh PostgreSQL schema, dropped afterwards; skips when unreachable."""
     reason = _pg_reason()
     if reason:
         pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from reportlab.pdfgen import canvas
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select
 
 from ecoplan import db
 from ecoplan.accounts.service import account_by_username
@@ -26,7 +26,7 @@ from ecoplan.supervision import reports
 from ecoplan.supervision.periods import periods
 from ecoplan.supervision.reports import ReportInput
 
-from .conftest import PG_URL, _pg_reason
+from .conftest import pg_schema_engine
 from .supervision.conftest import World, data_dir, world
 
 __all__ = ["data_dir", "world"]
@@ -53,21 +53,8 @@ def _empty(kind: str, tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    reason = _pg_reason()
-    if reason:
-        pytest.skip(reason)
-    schema = f"r_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
+    with pg_schema_engine("r") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def _fill(world: World) -> bytes:

@@ -31,6 +31,7 @@ from ecoplan.supervision.reports import ReportInput
 from ecoplan.units.models import Unit
 
 DEMO_TODAY = dt.date(2024, 7, 10)
+COUNTED = frozenset({"处", "份", "个", "项", "株"})
 SEED = 2024
 MONTHS_REPORTED = 6
 
@@ -78,7 +79,9 @@ def _progress(measure: Measure, month: int, shares: int, rng: random.Random) -> 
         if target["unit"] in ("%", "‰"):
             continue  # rates are reported by the lead unit's summary
         per_unit = float(target["value"]) / max(shares, 1)
-        values[str(index)] = round(per_unit * month / 12 * rng.uniform(0.7, 1.2), 2)
+        value = per_unit * month / 12 * rng.uniform(0.7, 1.2)
+        # things are counted in whole numbers (处, 份); areas keep two decimals (公顷)
+        values[str(index)] = float(round(value)) if target["unit"] in COUNTED else round(value, 2)
     return values
 
 

@@ -381,7 +381,8 @@ def units_page(
     the_plan = _plan(session, plan)
     board = queries.board_for(session, account, the_plan)
     return render(request, "units.html", {"plan": the_plan, "scores": unit_scores(session, board),
-                                          "rules": scoring_rules(), "tallies": dashboard.by_unit(board)})  # fmt: skip
+                                          "rules": scoring_rules(),
+                                          "tallies": {t.label: t for t in dashboard.by_unit(board)}})  # fmt: skip
 
 
 @router.get("/public", response_class=HTMLResponse)
