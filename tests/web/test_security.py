@@ -28,6 +28,14 @@ def _m020(world: World) -> int:
         return int(session.scalar(select(Measure.id).where(Measure.uid == "M020")) or 0)
 
 
+def _draft_report(client: TestClient, world: World) -> int:
+    """朝阳区 saves a draft June report on 8.4 through the form; returns its id."""
+    client.post("/measures/M020/report", data={"period": "2024-06", "status": "in_progress",
+                                               "action": "save", "csrf": csrf_of(client)})  # fmt: skip
+    with db.session_scope(world.engine) as session:
+        return int(session.scalar(select(Report.id)) or 0)
+
+
 def test_session_cookie_flags_and_logout(login: Callable[[str], TestClient]) -> None:
     client = login("chaoyang")
     cookie = next(c for c in client.cookies.jar if c.name == "ecoplan_session")
@@ -88,10 +96,7 @@ def _zip_bomb() -> bytes:
 def test_hostile_uploads_are_refused(world: World, login: Callable[[str], TestClient],
                                      name: str, content: bytes, problem: str) -> None:  # fmt: skip
     client = login("chaoyang")
-    client.post("/measures/M020/report", data={"period": "2024-06", "status": "in_progress",
-                                               "action": "save", "csrf": csrf_of(client)})  # fmt: skip
-    with db.session_scope(world.engine) as session:
-        report_id = session.scalar(select(Report.id))
+    report_id = _draft_report(client, world)
     response = client.post(f"/api/v1/reports/{report_id}/evidence",
                            files={"file": (name, content, "application/pdf")},
                            headers={"X-CSRF-Token": csrf_of(client)})  # fmt: skip
@@ -108,10 +113,7 @@ def test_oversized_upload_is_refused(world: World, login: Callable[[str], TestCl
     monkeypatch.setenv("ECOPLAN_EVIDENCE_MAX_BYTES", "1024")
     get_settings.cache_clear()
     client = login("chaoyang")
-    client.post("/measures/M020/report", data={"period": "2024-06", "status": "in_progress",
-                                               "action": "save", "csrf": csrf_of(client)})  # fmt: skip
-    with db.session_scope(world.engine) as session:
-        report_id = session.scalar(select(Report.id))
+    report_id = _draft_report(client, world)
     big = PDF + b"%" * 2048
     response = client.post(f"/api/v1/reports/{report_id}/evidence",
                            files={"file": ("big.pdf", big, "application/pdf")},
@@ -123,10 +125,7 @@ def test_evidence_is_stored_by_hash_and_served_only_to_permitted_users(
     world: World, login: Callable[[str], TestClient], data_dir: object
 ) -> None:
     client = login("chaoyang")
-    client.post("/measures/M020/report", data={"period": "2024-06", "status": "in_progress",
-                                               "action": "save", "csrf": csrf_of(client)})  # fmt: skip
-    with db.session_scope(world.engine) as session:
-        report_id = session.scalar(select(Report.id))
+    report_id = _draft_report(client, world)
     ok = client.post(f"/api/v1/reports/{report_id}/evidence",
                      files={"file": ("C:\\fakepath\\验收.pdf", PDF, "text/plain")},
                      headers={"X-CSRF-Token": csrf_of(client)})  # fmt: skip
