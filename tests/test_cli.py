@@ -128,3 +128,22 @@ def test_supervision_commands(data_dir: Path, tmp_path: Path) -> None:
     # restoring over the live database is refused: it is not empty
     over = runner.invoke(app, ["db", "restore", str(archive)])
     assert over.exit_code == 2 and "只能恢复到空数据库" in over.output
+
+
+def test_cycle_command(data_dir: Path) -> None:
+    assert runner.invoke(app, ["plan", "import", str(sample_plan_path())]).exit_code == 0
+    quarterly = runner.invoke(app, ["cycle", "--frequency", "quarterly", "--due-days", "10"])
+    # Q1 2024 ends 31 March; due 10 days later
+    assert (
+        quarterly.exit_code == 0
+        and "4 个填报周期" in quarterly.stdout
+        and "2024-04-10" in quarterly.stdout
+    )
+    monthly = runner.invoke(app, ["cycle"])
+    assert (
+        monthly.exit_code == 0
+        and "12 个填报周期" in monthly.stdout
+        and "2024-02-05" in monthly.stdout
+    )
+    bad = runner.invoke(app, ["cycle", "--frequency", "weekly"])
+    assert bad.exit_code == 2 and "填报周期只能是" in bad.output

@@ -537,7 +537,16 @@ def demo(
 
 
 def _serve(host: str, port: int) -> None:
+    import logging
+
     import uvicorn
+
+    # ecoplan.* loggers write one JSON object per line (see web/app.py AccessLog)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("ecoplan")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
     from ecoplan.web.app import create_app
 
@@ -574,6 +583,29 @@ def remind_run(
         run = run_reminders(session, plan_by_ref(session, plan), day, actor=_actor())
         console.print(f"{day}:新通知 {len(run.notifications)} 条,新督办单 {len(run.orders)} 张,"
                       f"解除督办单 {run.resolved} 张,发出邮件 {run.emailed} 封")  # fmt: skip
+
+
+@app.command("cycle")
+@user_errors
+def cycle(
+    frequency: Annotated[str, typer.Option(help="monthly(每月)或 quarterly(每季度)")] = "monthly",
+    due_days: Annotated[int, typer.Option(help="周期结束后几天内报送")] = 5,
+    remind_days: Annotated[int, typer.Option(help="报送截止前几天提醒")] = 3,
+    close_remind_days: Annotated[int, typer.Option(help="完成时限前几天提醒")] = 30,
+    plan: PlanOption = None,
+) -> None:
+    """设置计划的填报周期和提醒天数(已有填报记录后不能再改周期)。"""
+    from ecoplan.db import session_scope
+    from ecoplan.plans.store import plan_by_ref
+    from ecoplan.supervision.periods import configure_cycle, periods
+
+    with session_scope(_engine()) as session:
+        p = plan_by_ref(session, plan)
+        configure_cycle(session, p, frequency=frequency, due_days=due_days, remind_days=remind_days,
+                        close_remind_days=close_remind_days, actor=_actor())  # fmt: skip
+        rows = periods(session, p)
+        console.print(f"{p.title}:{len(rows)} 个填报周期,"
+                      f"首期 {rows[0].label} 截止 {rows[0].report_due}")  # fmt: skip
 
 
 @users_app.command("add")

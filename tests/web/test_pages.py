@@ -105,3 +105,25 @@ def test_unit_score_arithmetic(world: World) -> None:
         # score = 100 × (0.4 × 1/(6 × shares) + 0.3 × 1/1 + 0.3 × 1) − 0
         assert score.score == round(100 * (0.4 / (6 * shares) + 0.3 + 0.3), 1)
         assert session.scalar(select(Plan.id)) == world.plan_id
+
+
+def test_admin_manages_accounts(world: World, login: Callable[[str], TestClient]) -> None:
+    admin = login("admin")
+    created = admin.post("/admin/accounts", data={"username": "wang", "role": "unit",
+                                                  "unit_code": "110105", "display_name": "王科长",
+                                                  "csrf": csrf_of(admin, "/admin/accounts")})  # fmt: skip
+    assert created.status_code == 200 and "初始密码" in created.text
+    password = created.text.split("只显示这一次):")[1].split("<")[0].strip()
+    new_user = TestClient(create_app(world.engine))
+    ok = new_user.post("/api/v1/auth/login", json={"username": "wang", "password": password})
+    assert ok.status_code == 200 and ok.json()["role"] == "unit"
+    disabled = admin.post("/admin/accounts/wang/active", data={"active": "0",
+                                                               "csrf": csrf_of(admin, "/admin/accounts")})  # fmt: skip
+    assert disabled.status_code == 303
+    again = new_user.post("/api/v1/auth/login", json={"username": "wang", "password": password})
+    assert again.status_code == 401
+    duplicate = admin.post("/admin/accounts", data={"username": "wang", "role": "unit", "unit_code": "110105",
+                                                    "csrf": csrf_of(admin, "/admin/accounts")})  # fmt: skip
+    assert duplicate.status_code == 409 and "已存在" in duplicate.text
+    for username in ("coord", "chaoyang"):
+        assert login(username).get("/admin/accounts").status_code == 403

@@ -105,6 +105,17 @@ def set_password(session: Session, account: Account, password: str, *, actor: st
                  entity_id=account.id)  # fmt: skip
 
 
+def set_active(session: Session, account: Account, active: bool, *, actor: str) -> None:
+    """Enable or disable an account; disabling also ends its sessions."""
+    before = _snapshot(account)
+    account.active = active
+    if not active:
+        session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+    audit.record(session, actor=actor, action="account.activate" if active else "account.disable",
+                 entity_type="account", entity_id=account.id, before=before,
+                 after=_snapshot(account))  # fmt: skip
+
+
 def _recent_failures(session: Session, column: InstrumentedAttribute[str], value: str) -> int:
     since = utcnow() - WINDOW
     query = (

@@ -6,6 +6,7 @@ for the UI); anything else is logged and answered with a generic 500 without a s
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import time
@@ -88,7 +89,8 @@ class AccessLog:
             await self.app(scope, receive, send_with_headers)
         finally:
             if log.isEnabledFor(logging.INFO):
-                log.info(json.dumps({"event": "request", "method": scope["method"],
+                log.info(json.dumps({"at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                                     "event": "request", "method": scope["method"],
                                      "path": scope["path"], "status": status,
                                      "ms": round(1000 * (time.perf_counter() - started), 1)}))  # fmt: skip
 

@@ -43,6 +43,7 @@ from ecoplan.supervision.reminders import run_reminders
 from ecoplan.supervision.reports import ReportInput
 from ecoplan.supervision.rollup import target_progress
 from ecoplan.supervision.scoring import scoring_rules, unit_scores
+from ecoplan.units.models import Unit
 from ecoplan.units.service import directory
 from ecoplan.web.auth import (
     COOKIE,
@@ -429,3 +430,57 @@ def plan_review_save(uid: str, session: Db, account: CurrentAccount,
                       directory=units, note="网页核对")  # fmt: skip
     done = "没有变化" if revision is None else f"已保存为第 {revision.number} 版"
     return back("/plan-review", f"{uid} {done}")
+
+
+def _admin_only(account: Account) -> None:
+    access.require(account.role == "admin", "管理账号(仅系统管理员)")
+
+
+@router.get("/admin/accounts", response_class=HTMLResponse)
+def accounts_page(
+    request: Request, session: Db, account: CurrentAccount, msg: str = ""
+) -> Response:
+    _admin_only(account)
+    units = session.scalars(select(Unit).order_by(Unit.kind, Unit.code))
+    return render(request, "accounts.html", {"accounts": accounts.list_accounts(session),
+                                             "units": list(units), "msg": msg})  # fmt: skip
+
+
+@router.post("/admin/accounts", response_class=HTMLResponse)
+def accounts_create(request: Request, session: Db, account: CurrentAccount,
+                    username: Annotated[str, Form(max_length=60)],
+                    role: Annotated[str, Form(max_length=20)],
+                    display_name: Annotated[str, Form(max_length=100)] = "",
+                    unit_code: Annotated[str, Form(max_length=40)] = "",
+                    email: Annotated[str, Form(max_length=200)] = "") -> Response:  # fmt: skip
+    _admin_only(account)
+    password = secrets.token_urlsafe(12)
+    accounts.create_account(session, username=username.strip(), password=password, role=role,
+                            display_name=display_name.strip() or None,
+                            unit_code=unit_code or None, email=email.strip() or None,
+                            actor=account.actor)  # fmt: skip
+    return accounts_page(request, session, account,
+                         msg=f"已创建 {username},初始密码(只显示这一次):{password}")  # fmt: skip
+
+
+@router.post("/admin/accounts/{username}/password", response_class=HTMLResponse)
+def accounts_reset(
+    request: Request, username: str, session: Db, account: CurrentAccount
+) -> Response:
+    _admin_only(account)
+    password = secrets.token_urlsafe(12)
+    accounts.set_password(session, accounts.account_by_username(session, username), password,
+                          actor=account.actor)  # fmt: skip
+    return accounts_page(request, session, account,
+                         msg=f"{username} 的新密码(只显示这一次):{password}")  # fmt: skip
+
+
+@router.post("/admin/accounts/{username}/active")
+def accounts_toggle(username: str, session: Db, account: CurrentAccount,
+                    active: Annotated[str, Form()]) -> Response:  # fmt: skip
+    _admin_only(account)
+    target = accounts.account_by_username(session, username)
+    if target.id == account.id:
+        raise ValidationError("不能停用自己的账号")
+    accounts.set_active(session, target, active == "1", actor=account.actor)
+    return back("/admin/accounts", f"{username} 已{'启用' if active == '1' else '停用'}")
