@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from reportlab.pdfgen import canvas
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from ecoplan import db
 from ecoplan.accounts.service import account_by_username
@@ -133,3 +133,24 @@ def test_tampered_or_hostile_archives_are_refused(
             with pytest.raises(InputFileError, match=problem):
                 restore(engine, tmp_path / "target", path)
             assert not (tmp_path / "target").exists()  # nothing written
+
+
+def test_archive_from_an_older_schema_is_restored_and_migrated(tmp_path: Path) -> None:
+    """A backup taken at revision 0001 restores at 0001, then the target is migrated to head."""
+    old = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    db.upgrade(old, "0001")
+    with old.begin() as conn:
+        conn.execute(text("INSERT INTO unit (id, code, name, full_name, kind, active, created_at) "
+                          "VALUES (1, 'x1', '测试局', '北京市测试局', 'city_bureau', 1, "
+                          "'2024-01-02 03:04:05.000000')"))  # fmt: skip
+    archive = tmp_path / "old.zip"
+    manifest = backup(old, tmp_path / "old-var", archive)
+    assert (manifest.revision, manifest.rows["unit"]) == ("0001", 1)
+    assert "account" not in manifest.rows  # that table came with 0002
+    with _empty("sqlite", tmp_path) as engine:
+        restore(engine, tmp_path / "new-var", archive)
+        assert db.current_revision(engine) == db.head_revision()
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT name, created_at FROM unit")).one()
+        assert row[0] == "测试局" and str(row[1]).startswith("2024-01-02 03:04:05")
+    old.dispose()

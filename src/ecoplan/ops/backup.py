@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Engine, Integer, Table, func, select, text
+from sqlalchemy import Date, DateTime, Engine, Integer, MetaData, Table, func, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from ecoplan import db
 from ecoplan.errors import ConflictError, InputFileError
-from ecoplan.models import Base
 from ecoplan.supervision import evidence
 
 FORMAT_VERSION = 1
@@ -49,7 +49,9 @@ class Manifest:
 
 def _encode(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        # timestamps are UTC throughout EcoPlan; SQLite hands them back without a zone
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return aware.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -69,8 +71,12 @@ def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+def _tables(conn: Connection) -> list[Table]:
+    """The tables as they are in this database (reflected, so an archive made at an older
+    schema revision is read and written with that revision's columns), parents first."""
+    metadata = MetaData()
+    metadata.reflect(conn)
+    return [t for t in metadata.sorted_tables if t.name != "alembic_version"]
 
 
 def backup(engine: Engine, data_dir: Path, out: Path) -> Manifest:
@@ -79,11 +85,26 @@ def backup(engine: Engine, data_dir: Path, out: Path) -> Manifest:
     rows: dict[str, int] = {}
     shas: set[str] = set()
     tmp = out.with_suffix(out.suffix + ".part")
+    try:
+        manifest = _write(engine, data_dir, tmp, checksums, rows, shas)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no half-written archive is left behind
+        raise
+    tmp.replace(out)
+    return manifest
+
+
+def _write(engine: Engine, data_dir: Path, tmp: Path, checksums: dict[str, str],
+           rows: dict[str, int], shas: set[str]) -> Manifest:  # fmt: skip
     with engine.connect() as conn, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        # one snapshot for all tables: REPEATABLE READ on PostgreSQL; on SQLite an explicit
+        # BEGIN (the driver would otherwise read each table outside any transaction)
         if conn.dialect.name == "postgresql":
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        else:
+            conn.exec_driver_sql("BEGIN")
         revision = _revision(conn)
-        for table in _tables():
+        for table in _tables(conn):
             buffer = io.StringIO()
             count = 0
             order = list(table.primary_key.columns)
@@ -105,13 +126,14 @@ def backup(engine: Engine, data_dir: Path, out: Path) -> Manifest:
             if not path.exists():
                 raise InputFileError(path, "佐证材料文件缺失,无法备份")
             data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise InputFileError(path, "佐证材料文件内容与摘要不符(文件已被改动),无法备份")
             archive.writestr(f"evidence/{sha}", data)
             checksums[f"evidence/{sha}"] = hashlib.sha256(data).hexdigest()
         created = dt.datetime.now(dt.UTC).isoformat()
         manifest = {"format": FORMAT_VERSION, "revision": revision, "created_at": created,
                     "rows": rows, "checksums": checksums}  # fmt: skip
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
-    tmp.replace(out)
     return Manifest(revision, created, rows, len(shas))
 
 
@@ -143,8 +165,12 @@ def _open(archive_path: Path) -> tuple[zipfile.ZipFile, dict[str, Any]]:
     if manifest.get("format") != FORMAT_VERSION:
         raise InputFileError(archive_path, f"不支持的备份格式 {manifest.get('format')}")
     names = set(archive.namelist()) - {"manifest.json"}
-    if names != set(manifest.get("checksums", {})):
+    if not isinstance(manifest.get("checksums"), dict) or names != set(manifest["checksums"]):
         raise InputFileError(archive_path, "备份内容与清单不一致")
+    if not isinstance(manifest.get("checksums"), dict) or not isinstance(
+        manifest.get("rows"), dict
+    ):
+        raise InputFileError(archive_path, "备份清单结构不对")
     for name, expected in manifest["checksums"].items():
         if hashlib.sha256(archive.read(name)).hexdigest() != expected:
             raise InputFileError(archive_path, f"{name} 校验失败,备份已损坏或被改动")
@@ -152,7 +178,7 @@ def _open(archive_path: Path) -> tuple[zipfile.ZipFile, dict[str, Any]]:
 
 
 def _refuse_if_not_empty(conn: Connection) -> None:
-    for table in _tables():
+    for table in _tables(conn):
         if conn.execute(select(func.count()).select_from(table)).scalar():
             raise ConflictError(f"目标数据库的 {table.name} 表已有数据:只能恢复到空数据库")
 
@@ -167,10 +193,15 @@ def restore(engine: Engine, data_dir: Path, archive_path: Path) -> Manifest:
     archive, manifest = _open(archive_path)
     with archive:
         revision = manifest["revision"]
-        if revision:
-            db.upgrade(engine, revision)
         with engine.connect() as conn:
-            _refuse_if_not_empty(conn)
+            _refuse_if_not_empty(conn)  # before any migration touches the target
+            if _revision(conn) not in (None, revision):
+                raise ConflictError("目标数据库的结构版本与备份不同:只能恢复到空数据库")
+        if revision:
+            try:
+                db.upgrade(engine, revision)
+            except Exception as exc:  # an unknown revision: made by a newer EcoPlan
+                raise InputFileError(archive_path, f"备份的数据库版本 {revision} 无法识别") from exc
         shas = [n.split("/", 1)[1] for n in archive.namelist() if n.startswith("evidence/")]
         for sha in shas:
             data = archive.read(f"evidence/{sha}")
@@ -183,11 +214,16 @@ def restore(engine: Engine, data_dir: Path, archive_path: Path) -> Manifest:
                 path.write_bytes(data)
         with engine.begin() as conn:
             _refuse_if_not_empty(conn)
-            for table in _tables():
-                lines = archive.read(f"tables/{table.name}.jsonl").decode("utf-8").splitlines()
-                batch = [_decode(table, json.loads(line)) for line in lines if line]
-                for start in range(0, len(batch), CHUNK):
-                    conn.execute(table.insert(), batch[start : start + CHUNK])
+            for table in _tables(conn):
+                try:
+                    lines = archive.read(f"tables/{table.name}.jsonl").decode("utf-8").splitlines()
+                    batch = [_decode(table, json.loads(line)) for line in lines if line]
+                    for start in range(0, len(batch), CHUNK):
+                        conn.execute(table.insert(), batch[start : start + CHUNK])
+                except (KeyError, ValueError, TypeError, AttributeError, DBAPIError) as exc:
+                    raise InputFileError(
+                        archive_path, f"{table.name} 表的数据无法恢复:{type(exc).__name__}"
+                    ) from exc
             if conn.dialect.name == "postgresql":
                 _reset_sequences(conn)
     db.upgrade(engine)
@@ -196,7 +232,7 @@ def restore(engine: Engine, data_dir: Path, archive_path: Path) -> Manifest:
 
 def _reset_sequences(conn: Connection) -> None:
     """Explicit ids were inserted: move each id sequence past the largest one."""
-    for table in _tables():
+    for table in _tables(conn):
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and isinstance(pk[0].type, Integer) and pk[0].autoincrement is not False:
             sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
