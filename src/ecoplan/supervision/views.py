@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Pool, func, select
 from sqlalchemy.orm import Session
 
 from ecoplan.accounts.models import Account
@@ -27,9 +27,10 @@ from ecoplan.supervision import access, dashboard, queries
 from ecoplan.supervision.rollup import reporting_trend, target_progress
 from ecoplan.web import charts
 
-# One cache per engine: two databases (tests run SQLite and PostgreSQL side by side) can hold
-# the same plan id and audit counter.
-_CACHES: WeakKeyDictionary[Engine, OrderedDict[tuple[Any, ...], Any]] = WeakKeyDictionary()
+# One cache per connection pool, i.e. per database: two databases (tests run SQLite and
+# PostgreSQL side by side) can hold the same plan id and audit counter, while engines that
+# share a pool (the read-only autocommit view of the web app) share the cache.
+_CACHES: WeakKeyDictionary[Pool, OrderedDict[tuple[Any, ...], Any]] = WeakKeyDictionary()
 _LOCK = threading.Lock()
 CACHE_SIZE = 256
 
@@ -42,9 +43,9 @@ def cached(session: Session, account: Account, plan: Plan, name: str,
            build: Callable[[], Any]) -> Any:  # fmt: skip
     version = session.scalar(select(func.max(AuditEntry.id)))
     key = (name, plan.id, _scope(account), today(), version)
-    engine = session.get_bind().engine
+    pool = session.get_bind().engine.pool
     with _LOCK:
-        cache = _CACHES.setdefault(engine, OrderedDict())
+        cache = _CACHES.setdefault(pool, OrderedDict())
         if key in cache:
             cache.move_to_end(key)
             return cache[key]

@@ -149,6 +149,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine or db.make_engine()
+    # the same pool, without BEGIN/COMMIT: used for GET requests (see web/auth.get_db)
+    app.state.read_engine = app.state.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @app.exception_handler(EcoplanError)
     async def user_error(request: Request, exc: EcoplanError) -> Response:

@@ -51,8 +51,14 @@ class Viewer:
                    account.unit.name if account.unit else None)  # fmt: skip
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    engine: Engine = request.app.state.engine
+    """One session per request. Reads (GET) run in autocommit mode: no BEGIN/COMMIT round
+    trips, and each statement still sees committed data (as under READ COMMITTED)."""
+    state = request.app.state
+    engine: Engine = state.read_engine if request.method in SAFE_METHODS else state.engine
     with db.session_scope(engine) as session:
         yield session
 
@@ -82,9 +88,7 @@ def optional_account(request: Request, session: Db) -> Account | None:
 async def form_csrf(request: Request) -> str | None:
     """The CSRF token sent in a form body, if any (parsed here so that the account lookup,
     which talks to the database, can stay a plain function run in the thread pool)."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or "form" not in request.headers.get(
-        "content-type", ""
-    ):
+    if request.method in SAFE_METHODS or "form" not in request.headers.get("content-type", ""):
         return None
     form = await request.form()  # cached by Starlette; the endpoint reuses it
     value = form.get("csrf")
@@ -98,7 +102,7 @@ def current_account(
     row = session_for_token(session, token)
     if row is None:
         raise NotSignedIn("请先登录")
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not bearer:
+    if request.method not in SAFE_METHODS and not bearer:
         sent = request.headers.get("x-csrf-token") or sent_in_form
         if not sent or not hmac.compare_digest(sent, row.csrf_token):
             raise PermissionDenied("表单已过期或来源不明(CSRF 校验失败),请刷新页面后重试")

@@ -140,7 +140,13 @@ def measure_list(request: Request, session: Db, account: CurrentAccount, plan: P
         and (not q or q in row["text"] or q in row["doc_id"])
         and (not unit or unit in row["units"])
     ]  # fmt: skip
-    return render(request, "measures.html", {"plan": the_plan, "rows": rows, "light": light,
+
+    def table() -> str:
+        return templates.get_template("measures_table.html").render({"rows": rows})
+
+    filtered = bool(light or q or unit)
+    html = table() if filtered else views.cached(session, account, the_plan, "measures-html", table)
+    return render(request, "measures.html", {"plan": the_plan, "table": html, "light": light,
                                              "q": q, "unit": unit})  # fmt: skip
 
 
