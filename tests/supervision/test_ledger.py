@@ -92,9 +92,12 @@ def test_ledger_round_trip(world: World) -> None:
         assert report is not None
         assert (report.state, report.progress, report.narrative) == (
             "submitted", {"0": 12.5}, "新增绿地 12.5 公顷")  # fmt: skip
-    # uploading the same file again: the versions it carries are now stale
+    # the same file again: its rows say what is stored, so nothing changes and nothing fails
+    assert {r.uid: r.outcome for r in _import(world, filled)}["M020"] == "未变化"
+    # but a changed row from that old copy carries a stale version: refused
+    stale_edit = _edit(filled, {("M020", "进展情况"): "改过的说明"})
     with pytest.raises(ValidationError) as stale:
-        _import(world, filled)
+        _import(world, stale_edit)
     assert any("重新下载" in row for row in stale.value.rows)
     # a fresh export is pre-filled with what was filed, and unchanged rows stay unchanged
     again = _export(world)

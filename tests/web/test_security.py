@@ -158,3 +158,24 @@ def test_two_reviewers_same_report_one_gets_conflict(world: World,
     assert "他人修改" in b.text
     with db.session_scope(world.engine) as session:
         assert session.get(Report, report_id).state == "accepted"  # type: ignore[union-attr]
+
+
+def test_expired_sessions_and_old_attempts_are_purged(
+    world: World, login: Callable[[str], TestClient]
+) -> None:
+    import datetime as dt
+
+    from ecoplan.accounts.models import LoginAttempt, WebSession
+    from ecoplan.accounts.service import purge_expired
+
+    client = login("chaoyang")
+    login("haidian")
+    with db.session_scope(world.engine) as session:
+        first = session.scalars(select(WebSession).order_by(WebSession.id)).first()
+        assert first is not None
+        first.expires_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        session.add(LoginAttempt(username="x", client="c", success=False,
+                                 at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)))  # fmt: skip
+    with db.session_scope(world.engine) as session:
+        assert purge_expired(session) == (1, 1)
+    assert client.get("/").status_code == 303  # the expired session no longer signs in

@@ -209,3 +209,14 @@ def account_by_username(session: Session, username: str) -> Account:
     if account is None:
         raise NotFoundError(f"未知用户 {username}")
     return account
+
+
+def purge_expired(session: Session) -> tuple[int, int]:
+    """Delete expired web sessions and login attempts older than a day (housekeeping: neither
+    is business data, and the attempts only matter inside the throttling window)."""
+    now = utcnow()
+    sessions = session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    attempts = session.execute(
+        delete(LoginAttempt).where(LoginAttempt.at < now - dt.timedelta(days=1))
+    )
+    return int(getattr(sessions, "rowcount", 0) or 0), int(getattr(attempts, "rowcount", 0) or 0)

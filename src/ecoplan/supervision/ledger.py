@@ -221,6 +221,20 @@ def import_ledger(session: Session, account: Account, plan: Plan, data: bytes, n
             row_problems.append(f"{where}状态为滞后时必须填写“滞后原因”和“整改措施”")
         current = reports.find_report(session, measure, unit.id, period)
         expected = int(version or 0) or None
+        # A row that says what is already stored is "unchanged", even from an old copy of the
+        # ledger: only rows that would change something are checked against the export version.
+        same = current is not None and (
+            current.status, current.narrative, current.reasons, current.remedy, current.progress or {}
+        ) == (data_in.status, data_in.narrative, data_in.reasons, data_in.remedy, progress)  # fmt: skip
+        if (
+            same
+            and current is not None
+            and (not submit or current.state in ("submitted", "accepted"))
+        ):
+            if not row_problems:
+                results.append(RowResult(number, uid, "未变化"))
+            problems.extend(row_problems)
+            continue
         if current is not None and current.state == "accepted":
             row_problems.append(f"{where}:该报告已审核通过,不能再修改")
         elif current is not None and expected is not None and current.version != expected:
@@ -229,13 +243,6 @@ def import_ledger(session: Session, account: Account, plan: Plan, data: bytes, n
             row_problems.append(f"{where}:导出后本单位已在网页上填报,请重新下载台账")
         problems.extend(row_problems)
         if row_problems:
-            continue
-        unchanged = current is not None and (
-            current.status, current.narrative, current.reasons, current.remedy, current.progress or {}
-        ) == (data_in.status, data_in.narrative, data_in.reasons, data_in.remedy, progress) and (
-            not submit or current.state == "submitted")  # fmt: skip
-        if unchanged:
-            results.append(RowResult(number, uid, "未变化"))
             continue
         planned.append((number, measure, period, data_in, expected, current is not None))
     if problems:

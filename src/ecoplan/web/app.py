@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecoplan import db
-from ecoplan.accounts.service import LoginError, RateLimited
+from ecoplan.accounts.service import LoginError, RateLimited, purge_expired
 from ecoplan.config import get_settings
 from ecoplan.errors import (
     ConflictError,
@@ -108,6 +108,7 @@ def _remind_all(engine: Engine) -> None:
     from ecoplan.supervision.reminders import run_reminders
 
     with db.session_scope(engine) as session:
+        purge_expired(session)
         for plan in session.scalars(select(Plan).join(ReportingCycle)):
             run = run_reminders(session, plan, today(), actor="system:scheduler")
             log.info(json.dumps({"event": "reminders", "plan": plan.id,
