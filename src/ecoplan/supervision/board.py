@@ -40,7 +40,6 @@ class Share:
     measure: Measure
     unit: Unit
     report: Report | None  # for the latest due period
-    running_report: Report | None  # for the period now running
     closure: Closure | None
     open_orders: int
     light: str = "green"
@@ -50,6 +49,11 @@ class Share:
     def closed(self) -> bool:
         return self.closure is not None and self.closure.state == "closed"
 
+    @property
+    def filed(self) -> bool:
+        """The report for the latest due period is in."""
+        return self.report is not None and self.report.filed
+
 
 @dataclass
 class Board:
@@ -57,11 +61,18 @@ class Board:
     today: dt.date
     cycle: ReportingCycle | None
     due_period: Period | None
-    running_period: Period | None
     measures: list[Measure]
     units: dict[int, Unit]
     shares: list[Share]
     _by_measure: dict[int, list[Share]] | None = field(default=None, repr=False)
+
+    @property
+    def remind_days(self) -> int:
+        return self.cycle.remind_days if self.cycle else periods_mod.DEFAULT_REMIND_DAYS
+
+    @property
+    def close_remind_days(self) -> int:
+        return self.cycle.close_remind_days if self.cycle else periods_mod.DEFAULT_CLOSE_REMIND_DAYS
 
     def shares_of(self, measure: Measure) -> list[Share]:
         return self.by_measure().get(measure.id, [])
@@ -92,12 +103,11 @@ def _judge(share: Share, board: Board) -> None:
         share.light, share.reasons = "green", ["已办结销号"]
         return
     reasons: list[tuple[str, str]] = []
-    cycle, today, period = board.cycle, board.today, board.due_period
-    remind = cycle.remind_days if cycle else 3
-    close_remind = cycle.close_remind_days if cycle else 30
+    today, period = board.today, board.due_period
+    remind, close_remind = board.remind_days, board.close_remind_days
     report = share.report
     if period is not None:
-        filed = report is not None and report.state in ("submitted", "accepted")
+        filed = share.filed
         if not filed and today > period.report_due:
             reasons.append(("red", f"{period.label}报告逾期未报(截止 {period.report_due})"))
         elif report is not None and report.state == "returned":
@@ -131,15 +141,13 @@ def build_board(
     measures = [m for m in session.scalars(query) if measure_ids is None or m.id in measure_ids]
     all_periods = periods_mod.periods(session, plan)
     due_period = periods_mod.latest_due_period(all_periods, today)
-    running = periods_mod.running_period(all_periods, today)
     ids = [m.id for m in measures]
-    period_ids = [p.id for p in (due_period, running) if p is not None]
-    reports: dict[tuple[int, int, int], Report] = {}
-    if period_ids and ids:
+    reports: dict[tuple[int, int], Report] = {}
+    if due_period is not None and ids:
         rows = session.scalars(
-            select(Report).where(Report.period_id.in_(period_ids), Report.measure_id.in_(ids))
+            select(Report).where(Report.period_id == due_period.id, Report.measure_id.in_(ids))
         )
-        reports = {(r.measure_id, r.unit_id, r.period_id): r for r in rows}
+        reports = {(r.measure_id, r.unit_id): r for r in rows}
     closures = {
         (c.measure_id, c.unit_id): c
         for c in session.scalars(select(Closure).where(Closure.measure_id.in_(ids)))
@@ -151,15 +159,13 @@ def build_board(
     for order in session.scalars(open_orders):
         orders[(order.measure_id, order.unit_id)] += 1
     units = {u.id: u for u in session.scalars(select(Unit))}
-    board = Board(plan, today, periods_mod.cycle_of(session, plan), due_period, running,
-                  measures, units, [])  # fmt: skip
+    board = Board(plan, today, periods_mod.cycle_of(session, plan), due_period, measures, units, [])
     for measure in measures:
         for unit_id in share_unit_ids(measure):
             share = Share(
                 measure=measure,
                 unit=units[unit_id],
-                report=reports.get((measure.id, unit_id, due_period.id)) if due_period else None,
-                running_report=reports.get((measure.id, unit_id, running.id)) if running else None,
+                report=reports.get((measure.id, unit_id)),
                 closure=closures.get((measure.id, unit_id)),
                 open_orders=orders[(measure.id, unit_id)],
             )

@@ -226,11 +226,7 @@ def import_ledger(session: Session, account: Account, plan: Plan, data: bytes, n
         same = current is not None and (
             current.status, current.narrative, current.reasons, current.remedy, current.progress or {}
         ) == (data_in.status, data_in.narrative, data_in.reasons, data_in.remedy, progress)  # fmt: skip
-        if (
-            same
-            and current is not None
-            and (not submit or current.state in ("submitted", "accepted"))
-        ):
+        if same and current is not None and (not submit or current.filed):
             if not row_problems:
                 results.append(RowResult(number, uid, "未变化"))
             problems.extend(row_problems)

@@ -28,6 +28,9 @@ REPORT_STATUSES = {
     "late": "滞后",
 }
 REVIEW_STATES = {"draft": "草稿", "submitted": "待审核", "returned": "已退回", "accepted": "已通过"}
+# A report counts as filed (for deadlines, roll-ups, orders) once it is submitted; drafts and
+# returned reports do not.
+FILED_STATES = ("submitted", "accepted")
 CLOSURE_STATES = {"open": "办理中", "requested": "申请办结", "closed": "已办结销号"}
 
 
@@ -89,6 +92,10 @@ class Report(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def filed(self) -> bool:
+        return self.state in FILED_STATES
 
 
 class Evidence(Base):

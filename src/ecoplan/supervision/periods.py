@@ -18,6 +18,9 @@ from ecoplan.plans.models import Plan
 from ecoplan.supervision.models import Period, Report, ReportingCycle
 
 FREQUENCIES = {"monthly": "每月", "quarterly": "每季度"}
+DEFAULT_DUE_DAYS = 5
+DEFAULT_REMIND_DAYS = 3
+DEFAULT_CLOSE_REMIND_DAYS = 30
 _QUARTER_NAMES = "一二三四"
 
 
@@ -51,9 +54,9 @@ def configure_cycle(
     plan: Plan,
     *,
     frequency: str = "monthly",
-    due_days: int = 5,
-    remind_days: int = 3,
-    close_remind_days: int = 30,
+    due_days: int = DEFAULT_DUE_DAYS,
+    remind_days: int = DEFAULT_REMIND_DAYS,
+    close_remind_days: int = DEFAULT_CLOSE_REMIND_DAYS,
     actor: str,
 ) -> ReportingCycle:
     """Set the plan's cycle and create its periods; the frequency is fixed once reports exist."""
@@ -100,10 +103,3 @@ def latest_due_period(all_periods: list[Period], today: dt.date) -> Period | Non
     """The most recent period that has ended: the one whose report is due now or overdue."""
     ended = [p for p in all_periods if p.ends < today]
     return ended[-1] if ended else None
-
-
-def running_period(all_periods: list[Period], today: dt.date) -> Period | None:
-    for period in all_periods:
-        if period.starts <= today <= period.ends:
-            return period
-    return None

@@ -28,7 +28,13 @@ from ecoplan.config import get_settings
 from ecoplan.db import utcnow
 from ecoplan.plans.models import Plan
 from ecoplan.supervision.board import Share, build_board
-from ecoplan.supervision.models import Notification, Period, Report, SupervisionOrder
+from ecoplan.supervision.models import (
+    FILED_STATES,
+    Notification,
+    Period,
+    Report,
+    SupervisionOrder,
+)
 
 log = logging.getLogger(__name__)
 KIND_LABELS = {"remind": "临近提醒", "due": "到期催办", "overdue": "逾期督办", "info": "通知"}
@@ -96,7 +102,7 @@ def _resolve_orders(session: Session, plan: Plan, shares: list[Share], today: dt
     filed = {(m, u, k) for m, u, k in session.execute(
         select(Report.measure_id, Report.unit_id, Period.key)
         .join(Period, Period.id == Report.period_id)
-        .where(Period.plan_id == plan.id, Report.state.in_(("submitted", "accepted")))
+        .where(Period.plan_id == plan.id, Report.state.in_(FILED_STATES))
     )}  # fmt: skip
     measure_ids = {s.measure.id for s in shares}
     open_orders = select(SupervisionOrder).where(SupervisionOrder.resolved_on.is_(None))
@@ -116,15 +122,12 @@ def _resolve_orders(session: Session, plan: Plan, shares: list[Share], today: dt
 def run_reminders(session: Session, plan: Plan, today: dt.date, *, actor: str) -> ReminderRun:
     board = build_board(session, plan, today)
     run = ReminderRun()
-    cycle = board.cycle
-    remind = cycle.remind_days if cycle else 3
-    close_remind = cycle.close_remind_days if cycle else 30
+    remind, close_remind = board.remind_days, board.close_remind_days
     period = board.due_period
     for share in board.shares:
         if share.closed:
             continue
-        report_in = share.report is not None and share.report.state in ("submitted", "accepted")
-        if period is not None and not report_in:
+        if period is not None and not share.filed:
             _deadline(session, run, share, tag=f"report-{period.key}",
                       what=f"{period.label}进展报告", due=period.report_due, window=remind,
                       today=today)  # fmt: skip

@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session
 
 from ecoplan.plans.models import Measure, Plan
 from ecoplan.supervision.access import share_unit_ids
-from ecoplan.supervision.models import Period, Report
+from ecoplan.supervision.models import FILED_STATES, Period, Report
 
 NON_ADDITIVE_UNITS = frozenset({"%", "‰"})
-FILED = ("submitted", "accepted")
 
 
 @dataclass
@@ -56,7 +55,7 @@ def _latest_values(
         select(Report.measure_id, Report.unit_id, Report.role, Report.progress)
         .join(Period, Report.period_id == Period.id)
         .where(Report.measure_id.in_([m.id for m in measures if m.targets]))
-        .where(Report.state.in_(FILED))
+        .where(Report.state.in_(FILED_STATES))
         .order_by(Period.starts)
     )
     if upto is not None:
@@ -119,7 +118,7 @@ def reporting_trend(session: Session, plan: Plan, upto: Period | None) -> list[d
             Period.label,
             Period.report_due,
             func.count(Report.id),
-            func.sum(case((Report.state.in_(FILED), 1), else_=0)),
+            func.sum(case((Report.state.in_(FILED_STATES), 1), else_=0)),
             func.sum(case((Report.state == "accepted", 1), else_=0)),
             func.sum(case((Report.times_returned > 0, 1), else_=0)),
             func.sum(case((Report.status == "late", 1), else_=0)),

@@ -112,7 +112,7 @@ def measure_rows(session: Session, account: Account, plan: Plan) -> list[dict[st
                 "uid": measure.uid, "doc_id": measure.doc_id, "text": measure.text,
                 "deadline": measure.deadline_raw or "", "light": board.measure_light(measure),
                 "shares": len(shares), "closed": sum(s.closed for s in shares),
-                "filed": sum(1 for s in shares if s.report and s.report.state in ("submitted", "accepted")),
+                "filed": sum(s.filed for s in shares),
                 "units": " ".join(dict.fromkeys(a.written for a in measure.assignments)),
             })  # fmt: skip
         return rows
