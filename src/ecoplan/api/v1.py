@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy import or_, select
 
 from ecoplan.accounts import service as accounts
 from ecoplan.api.schemas import (
@@ -45,10 +44,10 @@ from ecoplan.supervision import (
     views,
 )
 from ecoplan.supervision.board import Board
-from ecoplan.supervision.models import Closure, Notification, SupervisionOrder
+from ecoplan.supervision.models import Closure, SupervisionOrder
 from ecoplan.supervision.reminders import run_reminders
 from ecoplan.supervision.reports import ReportInput
-from ecoplan.web.auth import COOKIE, CurrentAccount, Db, Id, current_account
+from ecoplan.web.auth import CurrentAccount, Db, Id, current_account, request_token
 
 router = APIRouter(prefix="/api/v1")
 
@@ -68,11 +67,7 @@ def login(body: LoginIn, request: Request, session: Db) -> LoginOut:
 @router.post("/auth/logout", status_code=204, tags=["登录"], summary="退出登录",
              dependencies=[Depends(current_account)])  # fmt: skip
 def logout(request: Request, session: Db) -> Response:
-    header = request.headers.get("authorization", "")
-    token = (
-        header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(COOKIE)
-    )
-    accounts.close_session(session, token)
+    accounts.close_session(session, request_token(request)[0])
     return Response(status_code=204)
 
 
@@ -130,8 +125,9 @@ def list_measures(plan_id: Id, session: Db, account: CurrentAccount) -> Response
 @router.get("/measures/{measure_id}", response_model=MeasureOut, tags=["计划"], summary="措施详情")
 def get_measure(measure_id: Id, session: Db, account: CurrentAccount) -> MeasureOut:
     measure = queries.measure_for(session, account, measure_id)
-    board = queries.board_for(session, account, measure.plan)
-    return measure_out(board, measure)
+    return measure_out(
+        queries.board_for(session, account, measure.plan, only={measure.id}), measure
+    )
 
 
 @router.get("/measures/{measure_id}/reports", response_model=list[ReportOut], tags=["填报"],
@@ -221,15 +217,16 @@ def designate(
     measure = queries.measure_for(session, account, measure_id)
     assign.designate_units(session, account, measure, body.role, body.units)
     session.expire(measure)
-    return measure_out(queries.board_for(session, account, measure.plan), measure)
+    return measure_out(
+        queries.board_for(session, account, measure.plan, only={measure.id}), measure
+    )
 
 
 @router.post("/measures/{measure_id}/publish", tags=["公开"], summary="发布措施进展到公开页面")
 def publish_measure(measure_id: Id, body: PublishIn, session: Db,
                     account: CurrentAccount) -> dict[str, Any]:  # fmt: skip
     measure = queries.measure_for(session, account, measure_id)
-    item = publish.publish(session, account, queries.board_for(session, account, measure.plan),
-                           measure, body.summary)  # fmt: skip
+    item = publish.publish(session, account, measure, body.summary)
     return dict(item.content)
 
 
@@ -249,7 +246,7 @@ def get_dashboard(plan_id: Id, session: Db, account: CurrentAccount) -> Response
 @router.post("/plans/{plan_id}/reminders/run", response_model=ReminderOut, tags=["督办"],
              summary="运行提醒与督办(协调员)")  # fmt: skip
 def remind(plan_id: Id, session: Db, account: CurrentAccount) -> ReminderOut:
-    access.require(account.role in ("coordinator", "admin"), "运行提醒任务")
+    access.require(access.can_run_reminders(account), "运行提醒任务")
     run = run_reminders(session, queries.plan_or_latest(session, plan_id), today(),
                         actor=account.actor)  # fmt: skip
     return ReminderOut(notifications=len(run.notifications), orders=[o.number for o in run.orders],
@@ -312,11 +309,8 @@ def bulletin_docx(plan_id: Id, session: Db, account: CurrentAccount) -> Response
 @router.get("/notifications", response_model=list[NotificationOut], tags=["督办"],
             summary="我的通知")  # fmt: skip
 def notifications(session: Db, account: CurrentAccount) -> list[NotificationOut]:
-    query = select(Notification).order_by(Notification.id.desc()).limit(200)
-    if account.role == "unit":
-        query = query.where(or_(Notification.unit_id == account.unit_id))
     return [NotificationOut(id=n.id, kind=n.kind, message=n.message, created_at=n.created_at)
-            for n in session.scalars(query)]  # fmt: skip
+            for n in queries.notifications_for(session, account, 200)]  # fmt: skip
 
 
 @router.get("/public/plans/{plan_id}", tags=["公开"], summary="公开信息(无需登录)")

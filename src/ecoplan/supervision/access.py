@@ -85,6 +85,10 @@ def can_designate(account: Account, measure: Measure) -> bool:
     )
 
 
+def can_run_reminders(account: Account) -> bool:
+    return account.role in ("coordinator", "admin")
+
+
 def is_coordinator(account: Account) -> bool:
     return account.role == "coordinator"
 

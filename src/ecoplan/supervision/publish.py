@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from ecoplan import audit
 from ecoplan.accounts.models import Account
+from ecoplan.config import today
 from ecoplan.plans.models import Measure, Plan
 from ecoplan.supervision import access
-from ecoplan.supervision.board import Board
+from ecoplan.supervision.board import Board, build_board
 from ecoplan.supervision.models import Publication
 from ecoplan.supervision.rollup import target_progress
 
@@ -46,9 +47,9 @@ def public_content(
     }
 
 
-def publish(session: Session, account: Account, board: Board, measure: Measure,
-            summary: str) -> Publication:  # fmt: skip
+def publish(session: Session, account: Account, measure: Measure, summary: str) -> Publication:
     access.require(access.is_coordinator(account), "发布公开信息")
+    board = build_board(session, measure.plan, today(), {measure.id})  # this measure only
     content = public_content(session, board, measure, summary)
     item = Publication(measure_id=measure.id, content=content, published_by=account.actor)
     session.add(item)

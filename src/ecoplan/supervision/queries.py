@@ -8,10 +8,12 @@ from sqlalchemy.orm import Session
 from ecoplan.accounts.models import Account
 from ecoplan.config import today
 from ecoplan.errors import NotFoundError
-from ecoplan.plans.models import Measure, Plan
+from ecoplan.plans.models import Measure, MeasureUnit, Plan
+from ecoplan.plans.store import measure_by_uid
 from ecoplan.supervision import access
 from ecoplan.supervision.board import Board, build_board
-from ecoplan.supervision.models import Period, Report
+from ecoplan.supervision.models import Notification, Period, Report
+from ecoplan.supervision.reports import get_report
 
 
 def plans(session: Session) -> list[Plan]:
@@ -30,8 +32,6 @@ def visible_measure_ids(session: Session, account: Account, plan: Plan) -> set[i
     """None means every measure; a unit user gets the measures its unit is named in."""
     if account.role in access.READ_ALL_ROLES:
         return None
-    from ecoplan.plans.models import MeasureUnit
-
     query = (
         select(MeasureUnit.measure_id)
         .join(Measure, Measure.id == MeasureUnit.measure_id)
@@ -54,19 +54,20 @@ def board_for(session: Session, account: Account, plan: Plan,
     return board
 
 
-def measure_for(session: Session, account: Account, measure_id: int) -> Measure:
-    measure = session.get(Measure, measure_id)
-    if measure is None or measure.removed:
-        raise NotFoundError(f"措施 {measure_id} 不存在")
+def _visible(account: Account, measure: Measure) -> Measure:
     access.require(access.can_view_measure(account, measure), f"查看措施 {measure.doc_id}")
     return measure
 
 
+def measure_for(session: Session, account: Account, measure_id: int) -> Measure:
+    measure = session.get(Measure, measure_id)
+    if measure is None or measure.removed:
+        raise NotFoundError(f"措施 {measure_id} 不存在")
+    return _visible(account, measure)
+
+
 def measure_by_uid_for(session: Session, account: Account, plan: Plan, uid: str) -> Measure:
-    measure = session.scalar(select(Measure).where(Measure.plan_id == plan.id, Measure.uid == uid))
-    if measure is None:
-        raise NotFoundError(f"措施 {uid} 不存在")
-    return measure_for(session, account, measure.id)
+    return _visible(account, measure_by_uid(session, plan, uid))
 
 
 def period_by_key(session: Session, plan: Plan, key: str) -> Period:
@@ -86,8 +87,14 @@ def reports_for(session: Session, account: Account, measure: Measure,
 
 
 def report_for(session: Session, account: Account, report_id: int) -> Report:
-    report = session.get(Report, report_id)
-    if report is None:
-        raise NotFoundError(f"报告 {report_id} 不存在")
+    report = get_report(session, report_id)
     access.require(access.can_view_report(account, report), "查看该报告")
     return report
+
+
+def notifications_for(session: Session, account: Account, limit: int) -> list[Notification]:
+    """Newest first; a unit user gets its own unit's, readers get all."""
+    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if account.role == "unit":
+        query = query.where(Notification.unit_id == account.unit_id)
+    return list(session.scalars(query))

@@ -68,7 +68,8 @@ def get_db(request: Request) -> Iterator[Session]:
 Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def _token(request: Request) -> tuple[str | None, bool]:
+def request_token(request: Request) -> tuple[str | None, bool]:
+    """The session token and whether it came as a Bearer header (else from the cookie)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip(), True
@@ -76,7 +77,7 @@ def _token(request: Request) -> tuple[str | None, bool]:
 
 
 def web_session(request: Request, session: Db) -> WebSession | None:
-    token, _ = _token(request)
+    token, _ = request_token(request)
     return session_for_token(session, token)
 
 
@@ -98,7 +99,7 @@ async def form_csrf(request: Request) -> str | None:
 def current_account(
     request: Request, session: Db, sent_in_form: Annotated[str | None, Depends(form_csrf)]
 ) -> Account:
-    token, bearer = _token(request)
+    token, bearer = request_token(request)
     row = session_for_token(session, token)
     if row is None:
         raise NotSignedIn("请先登录")

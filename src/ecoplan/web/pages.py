@@ -10,13 +10,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from starlette.datastructures import FormData, UploadFile
 
+from ecoplan import audit
 from ecoplan.accounts import service as accounts
 from ecoplan.accounts.models import Account
 from ecoplan.config import get_settings, today
 from ecoplan.errors import ValidationError
-from ecoplan.plans.models import Plan
+from ecoplan.plans.models import Measure, Plan
 from ecoplan.plans.store import (
     current_document,
     current_revision,
@@ -37,7 +39,7 @@ from ecoplan.supervision import (
     reports,
     views,
 )
-from ecoplan.supervision.models import Closure, Notification, Report, SupervisionOrder
+from ecoplan.supervision.models import Closure, Report, SupervisionOrder
 from ecoplan.supervision.periods import latest_due_period, periods
 from ecoplan.supervision.reminders import run_reminders
 from ecoplan.supervision.reports import ReportInput
@@ -163,17 +165,12 @@ def measure_page(request: Request, uid: str, session: Db, account: CurrentAccoun
     mine = None
     if role and chosen is not None and account.unit_id is not None:
         mine = reports.find_report(session, measure, account.unit_id, chosen)
-    my_closure = None
-    if role == "responsible" and account.unit_id is not None:
-        my_closure = closure.closure_for(session, measure, account.unit_id)
-    closures = {
-        c.unit_id: c
-        for c in session.scalars(select(Closure).where(Closure.measure_id == measure.id))
-    }
+    shares = board.shares_of(measure)  # each carries its closure: no second query
+    my_closure = next((s.closure for s in shares if s.unit.id == account.unit_id), None)
     return render(request, "measure.html", {
-        "plan": the_plan, "m": measure, "board": board, "shares": board.shares_of(measure),
+        "plan": the_plan, "m": measure, "board": board, "shares": shares,
         "light": board.measure_light(measure), "periods": all_periods, "period": chosen,
-        "role": role, "mine": mine, "my_closure": my_closure, "closures": closures,
+        "role": role, "mine": mine, "my_closure": my_closure,
         "reports": queries.reports_for(session, account, measure, chosen),
         "targets": target_progress(session, [measure], chosen),
         "can_review": lambda r: access.can_review(account, r),
@@ -231,8 +228,6 @@ async def file_report(request: Request, uid: str, session: Db, account: CurrentA
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_page(request: Request, report_id: Id, session: Db, account: CurrentAccount,
                 msg: str = "") -> Response:  # fmt: skip
-    from ecoplan import audit
-
     report = queries.report_for(session, account, report_id)
     history = audit.entries(session, entity_type="report", entity_id=str(report.id))
     return render(request, "report.html", {"r": report, "history": history, "msg": msg,
@@ -305,9 +300,7 @@ def publish_measure(uid: str, session: Db, account: CurrentAccount,
                     plan: PlanQuery = None) -> Response:  # fmt: skip
     the_plan = _plan(session, plan)
     measure = queries.measure_by_uid_for(session, account, the_plan, uid)
-    publish.publish(
-        session, account, queries.board_for(session, account, the_plan), measure, summary
-    )
+    publish.publish(session, account, measure, summary)
     return back(f"/measures/{uid}", "已发布到公开页面")
 
 
@@ -318,19 +311,19 @@ def inbox(request: Request, session: Db, account: CurrentAccount, plan: PlanQuer
     board = queries.board_for(session, account, the_plan)
     to_file = [s for s in board.shares if account.unit_id == s.unit.id and not s.closed
                and (s.report is None or s.report.state in ("draft", "returned"))]  # fmt: skip
+    # this plan's waiting reports, with the assignments can_review reads loaded in one go
     submitted = session.scalars(
-        select(Report).where(Report.state == "submitted").order_by(Report.id)
-    )
+        select(Report).join(Measure).where(Report.state == "submitted", Measure.plan_id == the_plan.id)
+        .options(selectinload(Report.measure).selectinload(Measure.assignments)).order_by(Report.id)
+    )  # fmt: skip
     to_review = [r for r in submitted if access.can_review(account, r)]
     requests: list[Closure] = []
     if access.is_coordinator(account):
-        requests = list(session.scalars(select(Closure).where(Closure.state == "requested")))
-    notes_query = select(Notification).order_by(Notification.id.desc()).limit(30)
-    if account.role == "unit":
-        notes_query = notes_query.where(Notification.unit_id == account.unit_id)
+        requests = list(session.scalars(select(Closure).join(Measure, Measure.id == Closure.measure_id)
+                                        .where(Closure.state == "requested", Measure.plan_id == the_plan.id)))  # fmt: skip
     return render(request, "inbox.html", {"plan": the_plan, "board": board, "to_file": to_file,
                                           "to_review": to_review, "requests": requests,
-                                          "notes": list(session.scalars(notes_query)), "msg": msg})  # fmt: skip
+                                          "notes": queries.notifications_for(session, account, 30), "msg": msg})  # fmt: skip
 
 
 @router.get("/ledger", response_class=HTMLResponse, dependencies=[Depends(current_account)])
@@ -375,7 +368,7 @@ def orders(request: Request, session: Db, account: CurrentAccount, msg: str = ""
 
 @router.post("/remind")
 def remind(session: Db, account: CurrentAccount, plan: PlanQuery = None) -> Response:
-    access.require(account.role in ("coordinator", "admin"), "运行提醒任务")
+    access.require(access.can_run_reminders(account), "运行提醒任务")
     run = run_reminders(session, _plan(session, plan), today(), actor=account.actor)
     return back("/orders", f"新通知 {len(run.notifications)} 条,新督办单 {len(run.orders)} 张,"
                            f"已解除 {run.resolved} 张")  # fmt: skip
