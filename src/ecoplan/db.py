@@ -22,9 +22,11 @@ from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 from ecoplan.config import get_settings
+from ecoplan.errors import ConflictError
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -79,6 +81,22 @@ frozen_now: ContextVar[dt.datetime | None] = ContextVar("frozen_now", default=No
 
 def utcnow() -> dt.datetime:
     return frozen_now.get() or dt.datetime.now(dt.UTC)
+
+
+def check_version(row: Any, expected: int | None, message: str) -> None:
+    """Optimistic locking, first half: the caller read version ``expected``; refuse when the
+    row has moved on since (raises ConflictError with ``message``)."""
+    if expected is not None and row.version != expected:
+        raise ConflictError(message)
+
+
+def flush_versioned(session: Session, message: str) -> None:
+    """Optimistic locking, second half: a concurrent writer that won the race between our read
+    and this flush surfaces as ConflictError instead of SQLAlchemy's StaleDataError."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(message) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

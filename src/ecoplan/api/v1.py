@@ -29,7 +29,7 @@ from ecoplan.api.schemas import (
     ShareOut,
 )
 from ecoplan.config import get_settings, today
-from ecoplan.errors import NotFoundError, ValidationError
+from ecoplan.errors import NotFoundError
 from ecoplan.plans.models import Measure
 from ecoplan.reports import documents
 from ecoplan.supervision import (
@@ -279,9 +279,7 @@ async def upload_ledger(plan_id: Id, file: Annotated[UploadFile, File()], sessio
                         account: CurrentAccount, submit: bool = False,
                         dry_run: bool = False) -> list[LedgerRowOut]:  # fmt: skip
     plan = queries.plan_or_latest(session, plan_id)
-    data = await file.read(get_settings().evidence_max_bytes + 1)
-    if len(data) > get_settings().evidence_max_bytes:
-        raise ValidationError("文件超过大小上限")
+    data = await file.read(get_settings().evidence_max_bytes + 1)  # the ledger checks the size
     rows = ledger.import_ledger(session, account, plan, data, file.filename or "台账.xlsx",
                                 submit=submit, dry_run=dry_run)  # fmt: skip
     return [LedgerRowOut(row=r.row, uid=r.uid, outcome=r.outcome) for r in rows]

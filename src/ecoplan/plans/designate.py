@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from ecoplan.errors import ValidationError
 from ecoplan.plans.models import Plan
-from ecoplan.plans.store import current_document, current_revision, revise, uids_of
+from ecoplan.plans.store import current_revision, measures_by_uid, revise
 from ecoplan.units.directory import UnitDirectory, normalize_name
 
 
@@ -21,9 +21,7 @@ def designate(
     directory: UnitDirectory,
 ) -> list[str]:
     """Replace the placeholder of ``role`` in measure ``uid`` by ``names``; returns the new list."""
-    measures = dict(
-        zip(uids_of(current_revision(plan)), current_document(plan).measures(), strict=True)
-    )
+    measures = measures_by_uid(current_revision(plan))
     if uid not in measures:
         raise ValidationError(f"计划中没有措施“{uid}”")
     current = measures[uid].units(role)

@@ -105,6 +105,12 @@ def uids_of(revision: PlanRevision) -> list[str]:
     ]
 
 
+def measures_by_uid(revision: PlanRevision) -> dict[str, Measure]:
+    """The revision's document measures keyed by their stable uid."""
+    document = PlanDocument.model_validate(revision.document)
+    return dict(zip(uids_of(revision), document.measures(), strict=True))
+
+
 def active_measures(session: Session, plan: Plan) -> list[MeasureRow]:
     query = select(MeasureRow).where(MeasureRow.plan_id == plan.id, MeasureRow.removed.is_(False))
     return list(session.scalars(query.order_by(MeasureRow.position)))
@@ -430,8 +436,7 @@ def diff_revisions(plan: Plan, from_number: int, to_number: int) -> list[Change]
     if from_number not in revisions or to_number not in revisions:
         raise NotFoundError(f"计划只有第1至第{len(revisions)}版")
     a, b = revisions[from_number], revisions[to_number]
-    old = dict(zip(uids_of(a), PlanDocument.model_validate(a.document).measures(), strict=True))
-    new = dict(zip(uids_of(b), PlanDocument.model_validate(b.document).measures(), strict=True))
+    old, new = measures_by_uid(a), measures_by_uid(b)
     changes: list[Change] = []
     for uid, measure in new.items():
         if uid not in old:

@@ -8,15 +8,16 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from ecoplan import audit
 from ecoplan.accounts.models import Account
-from ecoplan.db import utcnow
+from ecoplan.db import check_version, flush_versioned, utcnow
 from ecoplan.errors import ConflictError, NotFoundError, ValidationError
 from ecoplan.plans.models import Measure
 from ecoplan.supervision import access
 from ecoplan.supervision.models import Closure
+
+HANDLED_BY_OTHERS = "该办结申请已被他人处理,请刷新页面"
 
 
 def _snapshot(closure: Closure) -> dict[str, Any]:
@@ -39,10 +40,7 @@ def get_closure(session: Session, closure_id: int) -> Closure:
 def _save(session: Session, closure: Closure, account: Account, action: str,
           before: dict[str, Any] | None) -> Closure:  # fmt: skip
     closure.updated_by = account.actor
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise ConflictError("该办结申请已被他人处理,请刷新页面") from exc
+    flush_versioned(session, HANDLED_BY_OTHERS)
     audit.record(session, actor=account.actor, action=action, entity_type="closure",
                  entity_id=closure.id, before=before, after=_snapshot(closure),
                  context={"measure_id": closure.measure_id, "unit_id": closure.unit_id})  # fmt: skip
@@ -70,8 +68,7 @@ def request_closure(session: Session, account: Account, measure: Measure, note: 
 def decide_closure(session: Session, account: Account, closure: Closure, *, approve: bool,
                    note: str = "", expected_version: int | None = None) -> Closure:  # fmt: skip
     access.require(access.is_coordinator(account), "审批办结销号")
-    if expected_version is not None and closure.version != expected_version:
-        raise ConflictError("该办结申请已被他人处理,请刷新页面")
+    check_version(closure, expected_version, HANDLED_BY_OTHERS)
     if closure.state != "requested":
         raise ConflictError("只有已申请办结的事项可以审批")
     if not approve and not note.strip():

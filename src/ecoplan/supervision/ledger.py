@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoplan.accounts.models import Account
+from ecoplan.config import get_settings
 from ecoplan.errors import InputFileError, ValidationError
 from ecoplan.plans.models import Measure, Plan
 from ecoplan.supervision import access, reports
@@ -62,13 +63,14 @@ def _rows(session: Session, account: Account, plan: Plan, period: Period) -> lis
                                .order_by(Measure.position))  # fmt: skip
     earlier = session.scalar(select(Period).where(Period.plan_id == plan.id, Period.ends < period.starts)
                              .order_by(Period.starts.desc()).limit(1))  # fmt: skip
-    rows = []
+    unit = account.unit
+    rows: list[LedgerRow] = []
+    if unit is None:
+        return rows
     for measure in measures:
         role = access.report_role(account, measure)
-        if role is None or account.unit_id is None:
+        if role is None:
             continue
-        unit = session.get(Unit, account.unit_id)
-        assert unit is not None
         current = reports.find_report(session, measure, unit.id, period)
         previous = reports.find_report(session, measure, unit.id, earlier) if earlier else None
         rows.append(LedgerRow(measure, unit, role, current, previous))
@@ -159,6 +161,9 @@ def import_ledger(session: Session, account: Account, plan: Plan, data: bytes, n
                   submit: bool, dry_run: bool = False) -> list[RowResult]:  # fmt: skip
     """Check every row, then save (or, with ``dry_run``, only report) the changed ones."""
     access.require(account.role == "unit", "上传填报台账(仅单位用户)")
+    limit = get_settings().evidence_max_bytes
+    if len(data) > limit:
+        raise InputFileError(name, f"文件超过大小上限 {limit // (1024 * 1024)} MB")
     try:
         book = load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many types for a file that is not xlsx

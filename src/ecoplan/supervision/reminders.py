@@ -47,12 +47,15 @@ class ReminderRun:
     resolved: int = 0
     emailed: int = 0
     issued_before: int | None = None
+    # keys already sent for this plan's measures, read once per run (not one query per share)
+    sent: set[str] = field(default_factory=set)
 
 
 def _notify(session: Session, run: ReminderRun, key: str, kind: str, share: Share,
             message: str) -> bool:  # fmt: skip
-    if session.scalar(select(Notification.id).where(Notification.key == key)):
+    if key in run.sent:
         return False
+    run.sent.add(key)
     note = Notification(key=key, kind=kind, unit_id=share.unit.id, measure_id=share.measure.id,
                         message=message)  # fmt: skip
     session.add(note)
@@ -62,8 +65,9 @@ def _notify(session: Session, run: ReminderRun, key: str, kind: str, share: Shar
 
 def _order(session: Session, run: ReminderRun, key: str, share: Share, reason: str,
            today: dt.date, window: int) -> None:  # fmt: skip
-    if session.scalar(select(SupervisionOrder.id).where(SupervisionOrder.key == key)):
+    if key in run.sent:
         return
+    run.sent.add(key)
     year = share.measure.plan.year or today.year
     if run.issued_before is None:  # counted once: later queries would also see this run's orders
         run.issued_before = session.scalar(select(func.count()).select_from(SupervisionOrder)) or 0
@@ -121,7 +125,14 @@ def _resolve_orders(session: Session, plan: Plan, shares: list[Share], today: dt
 
 def run_reminders(session: Session, plan: Plan, today: dt.date, *, actor: str) -> ReminderRun:
     board = build_board(session, plan, today)
+    ids = [m.id for m in board.measures]
     run = ReminderRun()
+    run.sent.update(
+        session.scalars(select(Notification.key).where(Notification.measure_id.in_(ids)))
+    )
+    run.sent.update(
+        session.scalars(select(SupervisionOrder.key).where(SupervisionOrder.measure_id.in_(ids)))
+    )
     remind, close_remind = board.remind_days, board.close_remind_days
     period = board.due_period
     for share in board.shares:

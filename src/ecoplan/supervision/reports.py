@@ -14,11 +14,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from ecoplan import audit
 from ecoplan.accounts.models import Account
-from ecoplan.db import utcnow
+from ecoplan.db import check_version, flush_versioned, utcnow
 from ecoplan.errors import ConflictError, NotFoundError, ValidationError
 from ecoplan.plans.models import Measure
 from ecoplan.supervision import access, evidence
@@ -87,16 +86,7 @@ def get_report(session: Session, report_id: int) -> Report:
     return report
 
 
-def _check_version(report: Report, expected: int | None) -> None:
-    if expected is not None and report.version != expected:
-        raise ConflictError("该报告已被他人修改,请刷新页面后重试")
-
-
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise ConflictError("该报告已被他人修改,请刷新页面后重试") from exc
+CHANGED_BY_OTHERS = "该报告已被他人修改,请刷新页面后重试"
 
 
 def save_report(
@@ -121,7 +111,7 @@ def save_report(
                         state="draft", version=1)  # fmt: skip
         session.add(report)
     else:
-        _check_version(report, expected_version)
+        check_version(report, expected_version, CHANGED_BY_OTHERS)
         if report.state == "accepted":
             raise ConflictError("报告已审核通过,不能再修改")
         before = snapshot(report)
@@ -132,7 +122,7 @@ def save_report(
     if submit:
         report.state = "submitted"
         report.submitted_at = report.submitted_at or utcnow()  # first filing counts for 考评
-    _flush(session)
+    flush_versioned(session, CHANGED_BY_OTHERS)
     session.refresh(report, ["evidence"])
     audit.record(session, actor=account.actor, action="report.submit" if submit else "report.save",
                  entity_type="report", entity_id=report.id, before=before,
@@ -151,7 +141,7 @@ def review_report(
 ) -> Report:
     """Accept or return (退回, with a reason) a submitted report."""
     access.require(access.can_review(account, report), "审核该报告")
-    _check_version(report, expected_version)
+    check_version(report, expected_version, CHANGED_BY_OTHERS)
     if report.state != "submitted":
         raise ConflictError(f"报告当前为“{report.state}”状态,只有待审核的报告可以审核")
     if not accept and not reason.strip():
@@ -161,7 +151,7 @@ def review_report(
     report.return_reason = None if accept else reason.strip()[:MAX_TEXT]
     report.times_returned += 0 if accept else 1
     report.reviewed_at, report.reviewed_by = utcnow(), account.actor
-    _flush(session)
+    flush_versioned(session, CHANGED_BY_OTHERS)
     audit.record(session, actor=account.actor,
                  action="report.accept" if accept else "report.return", entity_type="report",
                  entity_id=report.id, before=before, after=snapshot(report))  # fmt: skip

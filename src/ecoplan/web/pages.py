@@ -20,12 +20,11 @@ from ecoplan.config import get_settings, today
 from ecoplan.errors import ValidationError
 from ecoplan.plans.models import Measure, Plan
 from ecoplan.plans.store import (
-    current_document,
     current_revision,
     mark_reviewed,
+    measures_by_uid,
     review_queue,
     revise,
-    uids_of,
 )
 from ecoplan.plans.unitcells import split_unit_cell
 from ecoplan.supervision import (
@@ -344,9 +343,7 @@ async def ledger_upload(request: Request, session: Db, account: CurrentAccount,
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValidationError("请选择填好的台账文件")
-        data = await upload.read(get_settings().evidence_max_bytes + 1)
-        if len(data) > get_settings().evidence_max_bytes:
-            raise ValidationError("文件超过大小上限")
+        data = await upload.read(get_settings().evidence_max_bytes + 1)  # ledger checks the size
         results = ledger.import_ledger(session, account, the_plan, data, upload.filename,
                                        submit=form.get("submit") == "1",
                                        dry_run=form.get("action") == "check")  # fmt: skip
@@ -400,8 +397,7 @@ def plan_review(request: Request, session: Db, account: CurrentAccount, plan: Pl
     access.require(account.role in access.READ_ALL_ROLES, "查看计划核对队列")
     the_plan = _plan(session, plan)
     queue = review_queue(session, the_plan, get_settings().review_threshold)
-    by_uid = dict(zip(uids_of(current_revision(the_plan)), current_document(the_plan).measures(),
-                      strict=True))  # fmt: skip
+    by_uid = measures_by_uid(current_revision(the_plan))
     items = [{"item": item, "doc": by_uid[item.uid]} for item in queue if item.uid in by_uid]
     return render(request, "plan_review.html", {"plan": the_plan, "items": items, "msg": msg,
                                                 "editable": access.is_coordinator(account)})  # fmt: skip
