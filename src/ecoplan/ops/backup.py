@@ -81,12 +81,9 @@ def _tables(conn: Connection) -> list[Table]:
 
 def backup(engine: Engine, data_dir: Path, out: Path) -> Manifest:
     """Write the archive ``out`` (replaced atomically) and return its manifest."""
-    checksums: dict[str, str] = {}
-    rows: dict[str, int] = {}
-    shas: set[str] = set()
     tmp = out.with_suffix(out.suffix + ".part")
     try:
-        manifest = _write(engine, data_dir, tmp, checksums, rows, shas)
+        manifest = _write(engine, data_dir, tmp)
     except BaseException:
         tmp.unlink(missing_ok=True)  # no half-written archive is left behind
         raise
@@ -94,8 +91,10 @@ def backup(engine: Engine, data_dir: Path, out: Path) -> Manifest:
     return manifest
 
 
-def _write(engine: Engine, data_dir: Path, tmp: Path, checksums: dict[str, str],
-           rows: dict[str, int], shas: set[str]) -> Manifest:  # fmt: skip
+def _write(engine: Engine, data_dir: Path, tmp: Path) -> Manifest:
+    checksums: dict[str, str] = {}
+    rows: dict[str, int] = {}
+    shas: set[str] = set()
     with engine.connect() as conn, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         # one snapshot for all tables: REPEATABLE READ on PostgreSQL; on SQLite an explicit
         # BEGIN (the driver would otherwise read each table outside any transaction)
@@ -122,7 +121,7 @@ def _write(engine: Engine, data_dir: Path, tmp: Path, checksums: dict[str, str],
             checksums[name] = hashlib.sha256(data).hexdigest()
             rows[table.name] = count
         for sha in sorted(shas):
-            path = data_dir / "evidence" / sha[:2] / sha
+            path = evidence.path_in(data_dir, sha)
             if not path.exists():
                 raise InputFileError(path, "佐证材料文件缺失,无法备份")
             data = path.read_bytes()
@@ -207,8 +206,7 @@ def restore(engine: Engine, data_dir: Path, archive_path: Path) -> Manifest:
             data = archive.read(f"evidence/{sha}")
             if hashlib.sha256(data).hexdigest() != sha:
                 raise InputFileError(archive_path, f"evidence/{sha} 的内容与文件名摘要不符")
-            evidence.path_of(sha)  # raises unless the name is a SHA-256 digest
-            path = data_dir / "evidence" / sha[:2] / sha
+            path = evidence.path_in(data_dir, sha)  # raises unless the name is a SHA-256 digest
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)

@@ -36,10 +36,6 @@ MAX_ZIP_RATIO = 100
 MAX_ZIP_ENTRIES = 2000
 
 
-def evidence_dir() -> Path:
-    return get_settings().data_dir / "evidence"
-
-
 def clean_name(name: str) -> str:
     """The last path component with control characters removed (kept for display only)."""
     base = PureWindowsPath(PurePosixPath(name or "").name).name
@@ -96,6 +92,12 @@ def store(data: bytes) -> str:
 
 
 def path_of(digest: str) -> Path:
+    """Where a stored file lives under the configured data directory."""
+    return path_in(get_settings().data_dir, digest)
+
+
+def path_in(data_dir: Path, digest: str) -> Path:
+    """``<data_dir>/evidence/<sha[:2]>/<sha>``; refuses anything that is not a SHA-256 digest."""
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise ValidationError("无效的文件摘要")
-    return evidence_dir() / digest[:2] / digest
+    return data_dir / "evidence" / digest[:2] / digest

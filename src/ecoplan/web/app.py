@@ -24,38 +24,18 @@ from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecoplan import db
-from ecoplan.accounts.service import LoginError, RateLimited, purge_expired
+from ecoplan.accounts.service import purge_expired
 from ecoplan.config import get_settings
 from ecoplan.errors import (
-    ConflictError,
     EcoplanError,
-    InputFileError,
-    NotFoundError,
-    PermissionDenied,
     ValidationError,
 )
 from ecoplan.web.auth import NotSignedIn
+from ecoplan.web.errors import status_of
 from ecoplan.web.templating import render
 
 log = logging.getLogger("ecoplan.web")
 STATIC_DIR = Path(__file__).parent / "static"
-
-_STATUS = [
-    (RateLimited, 429),
-    (LoginError, 401),
-    (NotSignedIn, 401),
-    (PermissionDenied, 403),
-    (NotFoundError, 404),
-    (ConflictError, 409),
-    (ValidationError, 422),
-    (InputFileError, 422),
-    (EcoplanError, 400),
-]
-
-
-def status_of(exc: EcoplanError) -> int:
-    return next(code for cls, code in _STATUS if isinstance(exc, cls))
-
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

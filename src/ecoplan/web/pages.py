@@ -57,6 +57,7 @@ from ecoplan.web.auth import (
     Viewer,
     current_account,
 )
+from ecoplan.web.errors import status_of
 from ecoplan.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -91,9 +92,8 @@ def login(request: Request, session: Db, username: Annotated[str, Form(max_lengt
         account = accounts.authenticate(session, username, password, client)
     except accounts.LoginError as exc:
         session.commit()  # keep the failed attempt: it is what the rate limit counts
-        code = 429 if isinstance(exc, accounts.RateLimited) else 401
         return render(request, "login.html", {"error": str(exc), "next": next,
-                                              "login_csrf": expected}, status=code)  # fmt: skip
+                                              "login_csrf": expected}, status=status_of(exc))  # fmt: skip
     token, _ = accounts.open_session(session, account)
     response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/",
                                 status_code=303)  # fmt: skip
