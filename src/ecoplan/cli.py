@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from ecoplan.errors import EcoplanError
+from ecoplan.accounting.ei.cli import ei_app
+from ecoplan.clikit import console, user_errors
 
 app = typer.Typer(help="EcoPlan:生态保护行动计划的督办与核算", no_args_is_help=True)
 plan_app = typer.Typer(help="计划:解析、导入、修订、导出、核对", no_args_is_help=True)
@@ -32,27 +30,7 @@ users_app = typer.Typer(help="账号", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(remind_app, name="remind")
 app.add_typer(users_app, name="users")
-
-console = Console()
-err_console = Console(stderr=True)
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn an :class:`EcoplanError` into one line on stderr and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except EcoplanError as exc:
-            err_console.print(f"错误: {exc}", markup=False, highlight=False, soft_wrap=True)
-            for row in getattr(exc, "rows", [])[:50]:
-                err_console.print(f"  {row}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
+app.add_typer(ei_app, name="ei")
 
 
 @plan_app.command("parse")

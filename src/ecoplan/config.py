@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     """Mark session cookies Secure (set when served over HTTPS)."""
 
+    dask_scheduler: str | None = None
+    """Address of a dask.distributed scheduler (``tcp://host:8786``) for raster work;
+    none runs it on local threads."""
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str | None) -> str | None:

@@ -1,0 +1,1 @@
+"""Ecological accounting: the EI index (``ei``) and GEP-R (``gep``)."""

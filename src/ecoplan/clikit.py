@@ -1,0 +1,37 @@
+"""Shared pieces of the command line: consoles and the user-error wrapper.
+
+Kept apart from ``cli.py`` so that domain sub-apps (``ecoplan.accounting.ei.cli`` …) can use
+them without importing the whole command tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from ecoplan.errors import EcoplanError
+
+console = Console()
+err_console = Console(stderr=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn an :class:`EcoplanError` into one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except EcoplanError as exc:
+            err_console.print(f"错误: {exc}", markup=False, highlight=False, soft_wrap=True)
+            for row in getattr(exc, "rows", [])[:50]:
+                err_console.print(f"  {row}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
