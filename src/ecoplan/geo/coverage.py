@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-CELL: Final = 16
+CELL: Final = 32
 """Pixels per side of the smallest quadtree cell; a piece then has a dozen edges or so."""
 
 Floats = NDArray[np.float64]

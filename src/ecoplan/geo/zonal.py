@@ -167,12 +167,7 @@ def block_partial(
     block_transform = Affine(g.dx, 0.0, x0, 0.0, g.dy, y0)
     xa, xb = sorted((x0, x0 + w * g.dx))
     ya, yb = sorted((y0, y0 + h * g.dy))
-    hits = np.flatnonzero(
-        (plan.bbox[:, 0] < xb)
-        & (plan.bbox[:, 2] > xa)
-        & (plan.bbox[:, 1] < yb)
-        & (plan.bbox[:, 3] > ya)
-    )
+    hits = _regions_in(plan, xa, ya, xb, yb)
     out = Partial(plan.n)
     if len(hits) == 0:
         return out
@@ -186,34 +181,42 @@ def block_partial(
     )
     areas = plan.row_areas_m2[r0 : r0 + h]
     uniform = bool(np.all(areas == areas[0]))
-    pixel_area = float(areas[0])
+    # equal-area grids: count pixels and scale once; otherwise weight each pixel by its row's area
+    scale = float(areas[0]) if uniform else 1.0
+    weights = None if uniform else np.broadcast_to(areas[:, None], (h, w)).ravel()
+    n = plan.n
+    lab = labels.ravel()
 
-    class_valid = _valid(classes, plan.class_nodata) if classes is not None else None
-    value_valid = [_valid(v, nd) for v, nd in zip(values, plan.value_nodata, strict=True)]
-
-    def area_weights(mask: NDArray[np.bool_]) -> Floats | None:
-        return None if uniform else np.broadcast_to(areas[:, None], (h, w))[mask]
-
-    inside = labels > 0
-    # --- centre-based sums (as rasterize + bincount would do) ---------------------------
-    lab_all = labels[inside].astype(np.intp)
-    touched = np.bincount(lab_all, weights=area_weights(inside), minlength=plan.n + 1)[1:]
-    out.touched_area = touched * (pixel_area if uniform else 1.0)
+    # --- centre-based sums (what rasterize + bincount gives) ------------------------------
+    # One integer key per pixel (region × class column) is built once and reused by every
+    # bincount, so numpy never re-casts the labels.
     if classes is not None:
-        assert class_valid is not None
-        _class_sums(
-            out, plan.n, labels, classes, class_valid, inside, uniform, pixel_area, area_weights
-        )
-    for name, arr, valid in zip(plan.value_names, values, value_valid, strict=True):
-        m = inside & valid
-        lab = labels[m].astype(np.intp)
-        wts = area_weights(m)
-        vals = arr[m].astype(np.float64)
-        s = np.bincount(lab, weights=vals if wts is None else vals * wts, minlength=plan.n + 1)[1:]
-        a = np.bincount(lab, weights=wts, minlength=plan.n + 1)[1:]
-        scale = pixel_area if uniform else 1.0
-        out.value_sum[name] = s * scale
-        out.value_area[name] = a * scale
+        key, lo, span, nodata_col = _class_keys(lab, classes.ravel(), plan.class_nodata)
+    else:
+        key, lo, span, nodata_col = lab.astype(np.intp), 0, 1, None
+    size = (n + 1) * span
+    counts = np.bincount(key, weights=weights, minlength=size).reshape(n + 1, span)[1:] * scale
+    out.touched_area = counts.sum(axis=1)
+    if classes is not None:
+        for j in np.flatnonzero(counts.any(axis=0)):
+            if j == nodata_col:
+                out.class_nodata_area = counts[:, j].copy()
+            else:
+                out.class_area[lo + int(j)] = counts[:, j]
+    for name, arr, nodata in zip(plan.value_names, values, plan.value_nodata, strict=True):
+        flat = arr.ravel()
+        valid = _valid(flat, nodata)
+        if valid.all():  # no masking needed: the valid area is the area of the region
+            weighted = flat if weights is None else flat * weights
+            area = out.touched_area.copy()
+        else:
+            weighted = np.where(valid, flat, 0).astype(np.float64)
+            if weights is not None:
+                weighted *= weights
+            valid_weight = valid if weights is None else valid * weights
+            area = _per_region(np.bincount(key, weights=valid_weight, minlength=size), n, span) * scale
+        out.value_sum[name] = _per_region(np.bincount(key, weights=weighted, minlength=size), n, span) * scale
+        out.value_area[name] = area
 
     # --- exact correction on the pixels each region's boundary crosses -------------------
     for i in hits:
@@ -225,20 +228,31 @@ def block_partial(
         assert out.touched_area is not None and out.class_nodata_area is not None
         out.touched_area[i] += delta.sum()
         if classes is not None:
-            assert class_valid is not None
-            ok = class_valid[rows, cols]
-            cls = classes[rows, cols][ok]
-            d_ok = delta[ok]
-            for value in np.unique(cls):
-                key = int(value)
-                arr = out.class_area.setdefault(key, np.zeros(plan.n))
-                arr[i] += d_ok[cls == value].sum()
+            cls = classes[rows, cols]
+            ok = _valid(cls, plan.class_nodata)
+            for value in np.unique(cls[ok]):
+                target = out.class_area.setdefault(int(value), np.zeros(n))
+                target[i] += delta[ok & (cls == value)].sum()
             out.class_nodata_area[i] += delta[~ok].sum()
-        for name, arr, valid in zip(plan.value_names, values, value_valid, strict=True):
-            ok = valid[rows, cols]
-            out.value_sum[name][i] += (delta[ok] * arr[rows, cols][ok]).sum()
+        for name, arr, nodata in zip(plan.value_names, values, plan.value_nodata, strict=True):
+            picked = arr[rows, cols]
+            ok = _valid(picked, nodata)
+            out.value_sum[name][i] += (delta[ok] * picked[ok]).sum()
             out.value_area[name][i] += delta[ok].sum()
     return out
+
+
+def _regions_in(plan: ZonalPlan, xa: float, ya: float, xb: float, yb: float) -> NDArray[np.intp]:
+    """Indices of the regions whose bounding box meets the rectangle."""
+    b = plan.bbox
+    return np.flatnonzero((b[:, 0] < xb) & (b[:, 2] > xa) & (b[:, 1] < yb) & (b[:, 3] > ya))
+
+
+def _block_has_regions(plan: ZonalPlan, r0: int, c0: int, h: int, w: int) -> bool:
+    g = plan.grid
+    xa, xb = sorted((g.transform.c + c0 * g.dx, g.transform.c + (c0 + w) * g.dx))
+    ya, yb = sorted((g.transform.f + r0 * g.dy, g.transform.f + (r0 + h) * g.dy))
+    return len(_regions_in(plan, xa, ya, xb, yb)) > 0
 
 
 def _valid(arr: NDArray[Any], nodata: float | int | None) -> NDArray[np.bool_]:
@@ -252,44 +266,34 @@ def _valid(arr: NDArray[Any], nodata: float | int | None) -> NDArray[np.bool_]:
     return np.asarray(arr != nodata, dtype=bool)
 
 
-def _class_sums(
-    out: Partial,
-    n: int,
-    labels: NDArray[Any],
-    classes: NDArray[Any],
-    class_valid: NDArray[np.bool_],
-    inside: NDArray[np.bool_],
-    uniform: bool,
-    pixel_area: float,
-    area_weights: Any,
-) -> None:
+def _per_region(sums: Floats, n: int, span: int) -> Floats:
+    """Collapse per (region, class column) sums to per region, dropping region 0 (outside)."""
+    return np.asarray(sums.reshape(n + 1, span)[1:].sum(axis=1), dtype=np.float64)
+
+
+def _class_keys(
+    labels: NDArray[Any], classes: NDArray[Any], nodata: float | int | None
+) -> tuple[NDArray[np.intp], int, int, int | None]:
+    """One bincount key per pixel: region × class column; nodata gets a column of its own.
+
+    Returns (keys, lowest class value, number of columns, nodata column or None).
+    """
     if not np.issubdtype(classes.dtype, np.integer):
         raise ValidationError("分类栅格(土地利用)必须是整数类型")
-    m = inside & class_valid
-    if classes.dtype == np.uint8:
-        lo, span = 0, 256
-    else:
-        picked = classes[m]
-        if picked.size == 0:
-            lo, span = 0, 1
-        else:
-            lo = int(picked.min())
-            span = int(picked.max()) - lo + 1
-        if span > MAX_CLASS_SPAN:
-            raise ValidationError("分类栅格的类别值范围过大(超过 65536 个取值)，不像土地利用分类")
-    key = labels[m].astype(np.intp) * span + (classes[m].astype(np.intp) - lo)
-    counts = np.bincount(key, weights=area_weights(m), minlength=(n + 1) * span).reshape(
-        n + 1, span
-    )[1:]
-    scale = pixel_area if uniform else 1.0
-    for j in np.flatnonzero(counts.any(axis=0)):
-        out.class_area[lo + int(j)] = counts[:, j] * scale
-    nodata_mask = inside & ~class_valid
-    if nodata_mask.any():
-        nd = np.bincount(
-            labels[nodata_mask].astype(np.intp), weights=area_weights(nodata_mask), minlength=n + 1
-        )
-        out.class_nodata_area = nd[1:] * scale
+    if classes.dtype == np.uint8:  # the common case: no masking at all, 256 columns
+        nodata_col = int(nodata) if nodata is not None and 0 <= nodata <= 255 else None
+        key = labels.astype(np.intp)
+        key *= 256
+        key += classes
+        return key, 0, 256, nodata_col
+    valid = _valid(classes, nodata)
+    picked = classes[valid]
+    lo = int(picked.min()) if picked.size else 0
+    span = (int(picked.max()) - lo + 1 if picked.size else 1) + 1  # + the nodata column
+    if span > MAX_CLASS_SPAN:
+        raise ValidationError("分类栅格的类别值范围过大(超过 65536 个取值)，不像土地利用分类")
+    index = np.where(valid, classes.astype(np.intp) - lo, span - 1)
+    return labels.astype(np.intp) * span + index, lo, span, span - 1
 
 
 def _boundary_pixels(
@@ -372,6 +376,8 @@ def _run_numpy(
     total = Partial(plan.n)
     for r0 in range(0, plan.grid.height, chunk):
         for c0 in range(0, plan.grid.width, chunk):
+            if not _block_has_regions(plan, r0, c0, chunk, chunk):
+                continue  # no region here: skip the block
             window = (slice(r0, r0 + chunk), slice(c0, c0 + chunk))
             part = block_partial(
                 plan,
@@ -412,6 +418,8 @@ def _run_dask(
     parts = []
     for bi, r0 in enumerate(row_starts):
         for bj, c0 in enumerate(col_starts):
+            if not _block_has_regions(plan, int(r0), int(c0), chunks[0][bi], chunks[1][bj]):
+                continue  # no region here: the block is never read
             cls_block = blocks[0][bi, bj] if classes is not None else None
             value_blocks = tuple(b[bi, bj] for b in blocks[1 if classes is not None else 0 :])
             parts.append(
