@@ -40,7 +40,9 @@ ECO_TO_BUILT_CLASS: Final = 53  # new development appears as 其他建设用地
 def zone_layer() -> RegionLayer:
     """A schematic 经开区 polygon near 亦庄 (it overlaps 大兴 and 通州, as the real one does)."""
     geom = shapely.Polygon([(116.47, 39.73), (116.60, 39.74), (116.62, 39.82), (116.49, 39.83)])
-    return build_layer("zone", ["bda"], [ZONE_LABEL], np.asarray([geom], dtype=object), source=DEMO_LABEL)
+    return build_layer(
+        "zone", ["bda"], [ZONE_LABEL], np.asarray([geom], dtype=object), source=DEMO_LABEL
+    )
 
 
 def township_layer(districts: RegionLayer, count: int = 300, seed: int = 11) -> RegionLayer:
@@ -53,7 +55,9 @@ def township_layer(districts: RegionLayer, count: int = 300, seed: int = 11) -> 
     codes: list[str] = []
     names: list[str] = []
     geoms: list[shapely.Geometry] = []
-    for code, name, geom, share in zip(districts.codes, districts.names, projected, shares, strict=True):
+    for code, name, geom, share in zip(
+        districts.codes, districts.names, projected, shares, strict=True
+    ):
         n = max(2, round(count * share))
         minx, miny, maxx, maxy = geom.bounds
         points: list[shapely.Point] = []
@@ -62,7 +66,9 @@ def township_layer(districts: RegionLayer, count: int = 300, seed: int = 11) -> 
             ys = rng.uniform(miny, maxy, 4 * n)
             cand = shapely.points(xs, ys)
             points += list(cand[shapely.contains_xy(geom, xs, ys)][: n - len(points)])
-        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=geom))
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(points), extend_to=geom)
+        )
         for i, cell in enumerate(cells):
             piece = shapely.intersection(cell, geom)
             if piece.is_empty or piece.area < 1.0:
@@ -87,7 +93,9 @@ def beijing_grid(resolution_m: float, layer: RegionLayer) -> tuple[Affine, int, 
 def _hash01(a: NDArray[np.uint64], b: NDArray[np.uint64], salt: int) -> NDArray[np.float64]:
     """A uniform [0, 1) number per (a, b) pair: splitmix64 of the packed indices."""
     with np.errstate(over="ignore"):
-        x = (a * np.uint64(0x9E3779B97F4A7C15)) ^ (b + np.uint64(salt) * np.uint64(0xBF58476D1CE4E5B9))
+        x = (a * np.uint64(0x9E3779B97F4A7C15)) ^ (
+            b + np.uint64(salt) * np.uint64(0xBF58476D1CE4E5B9)
+        )
         x ^= x >> np.uint64(30)
         x *= np.uint64(0xBF58476D1CE4E5B9)
         x ^= x >> np.uint64(27)
@@ -99,7 +107,9 @@ def _hash01(a: NDArray[np.uint64], b: NDArray[np.uint64], salt: int) -> NDArray[
 CELL_M: Final = 240.0  # size of the patches of one land use (m)
 
 
-def landuse_window(transform: Affine, rows: slice, cols: slice, year: int = 2024) -> NDArray[np.uint8]:
+def landuse_window(
+    transform: Affine, rows: slice, cols: slice, year: int = 2024
+) -> NDArray[np.uint8]:
     """CAS land-use codes for a window of the grid (independent of how the grid is cut)."""
     y = transform.f + (np.arange(rows.start, rows.stop) + 0.5) * transform.e
     x = transform.c + (np.arange(cols.start, cols.stop) + 0.5) * transform.a
@@ -121,7 +131,9 @@ def landuse_window(transform: Affine, rows: slice, cols: slice, year: int = 2024
     hills = ~built & ~plain
     out[built] = np.asarray(BUILT)[np.minimum((u[built] * 3).astype(int), 2)]
     plain_pick = np.asarray((12, 12, 12, 11, 52, 52, 53, 21, 31, 42, 43, 51, 66))
-    out[plain] = plain_pick[np.minimum((u[plain] * len(plain_pick)).astype(int), len(plain_pick) - 1)]
+    out[plain] = plain_pick[
+        np.minimum((u[plain] * len(plain_pick)).astype(int), len(plain_pick) - 1)
+    ]
     hill_pick = np.asarray((21, 21, 21, 22, 22, 23, 24, 31, 32, 33, 12, 52, 42, 65))
     out[hills] = hill_pick[np.minimum((u[hills] * len(hill_pick)).astype(int), len(hill_pick) - 1)]
     if year > 2024:  # later years: some ecological patches near the edge of the core are built on
@@ -170,9 +182,14 @@ def write_rasters(
     rows_per_window = max(512, (8_000_000 // width) // 512 * 512)
     with (
         rasterio.open(paths[0], "w", dtype="uint8", nodata=0, **common) as lu_dst,
-        rasterio.open(paths[1], "w", dtype="int16", nodata=NDVI_NODATA, scale=1e-4, **common) as nd_dst,
+        rasterio.open(
+            paths[1], "w", dtype="int16", nodata=NDVI_NODATA, scale=1e-4, **common
+        ) as nd_dst,
     ):
-        for key, value in (("source", DEMO_LABEL), ("classes", "CAS 25-class (中国科学院土地利用分类)")):
+        for key, value in (
+            ("source", DEMO_LABEL),
+            ("classes", "CAS 25-class (中国科学院土地利用分类)"),
+        ):
             lu_dst.update_tags(**{key: value})
         nd_dst.update_tags(source=DEMO_LABEL, scale="NDVI × 10000")
         for rows, cols in _windows(height, width, rows_per_window):
@@ -180,3 +197,67 @@ def write_rasters(
             lu_dst.write(landuse_window(transform, rows, cols, year), 1, window=window)
             nd_dst.write(ndvi_window(transform, rows, cols, year), 1, window=window)
     return paths
+
+
+# Schematic courses of Beijing's main rivers (a few vertices each, WGS84): enough to give
+# river lengths per district in the demo; not survey data.
+RIVERS: Final = {
+    "永定河(示意)": [
+        (115.62, 40.30),
+        (115.85, 40.15),
+        (116.00, 39.98),
+        (116.15, 39.85),
+        (116.30, 39.60),
+        (116.45, 39.45),
+    ],
+    "潮白河(示意)": [
+        (116.95, 40.70),
+        (116.85, 40.45),
+        (116.75, 40.20),
+        (116.78, 39.95),
+        (116.85, 39.70),
+    ],
+    "北运河(示意)": [(116.30, 40.15), (116.45, 40.05), (116.62, 39.92), (116.70, 39.75)],
+    "拒马河(示意)": [(115.45, 39.80), (115.60, 39.62), (115.75, 39.50)],
+    "泃河(示意)": [(117.25, 40.25), (117.10, 40.10), (117.00, 39.95)],
+}
+
+
+def write_rivers(path: Path) -> Path:
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {"name": list(RIVERS), "source": DEMO_LABEL},
+        geometry=[shapely.LineString(coords) for coords in RIVERS.values()],
+        crs=WGS84,
+    )
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+def region_table(
+    layers: list[RegionLayer], year: int = 2024, seed: int = 5
+) -> list[dict[str, Any]]:
+    """Per-region figures an EI run takes from statistics (synthetic, scaled by area).
+
+    水资源量 ~ 0.14 × 10⁶ m³ per km² (Beijing's ~24×10⁸ m³ over 16,410 km²), emissions and
+    erosion scaled by area with a fixed-seed spread; 降水 ~ 600 mm.
+    """
+    rng = np.random.default_rng(seed + year)
+    rows: list[dict[str, Any]] = []
+    for layer in layers:
+        for code, name, area in zip(layer.codes, layer.names, layer.areas_km2, strict=True):
+            f = rng.uniform(0.7, 1.3, size=10)
+            rows.append({
+                "region_code": code, "region_name": name, "year": year,
+                "water_resources_1e6m3": round(0.14 * area * f[0], 2),
+                "water_resources_mean_1e6m3": round(0.14 * area, 2),
+                "erosion_severe_km2": round(0.004 * area * f[1], 3),
+                "erosion_moderate_km2": round(0.02 * area * f[2], 3),
+                "stress_other_km2": round(0.002 * area * f[3], 3),
+                "cod_t": round(4.0 * area * f[4], 1), "nh3n_t": round(0.3 * area * f[5], 1),
+                "so2_t": round(0.05 * area * f[6], 1), "dust_t": round(0.6 * area * f[7], 1),
+                "nox_t": round(5.0 * area * f[8], 1), "solid_waste_t": 0.0,
+                "precip_mm": round(560 * f[9], 1), "restriction_level": 0,
+            })  # fmt: skip
+    return rows

@@ -214,8 +214,12 @@ def block_partial(
             if weights is not None:
                 weighted *= weights
             valid_weight = valid if weights is None else valid * weights
-            area = _per_region(np.bincount(key, weights=valid_weight, minlength=size), n, span) * scale
-        out.value_sum[name] = _per_region(np.bincount(key, weights=weighted, minlength=size), n, span) * scale
+            area = (
+                _per_region(np.bincount(key, weights=valid_weight, minlength=size), n, span) * scale
+            )
+        out.value_sum[name] = (
+            _per_region(np.bincount(key, weights=weighted, minlength=size), n, span) * scale
+        )
         out.value_area[name] = area
 
     # --- exact correction on the pixels each region's boundary crosses -------------------

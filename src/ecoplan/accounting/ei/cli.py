@@ -64,3 +64,54 @@ def emit(results: Sequence[EIResult], method: Method, fmt: str, out: Path | None
     else:
         out.write_text(text, encoding="utf-8")
         console.print(f"已写出 {out}")
+
+
+@ei_app.command("derive")
+@user_errors
+def ei_derive(
+    landuse: Annotated[Path, typer.Option("--landuse", help="土地利用栅格 GeoTIFF")],
+    ndvi: Annotated[Path, typer.Option("--ndvi", help="生长季最大 NDVI 栅格 GeoTIFF")],
+    tables: Annotated[
+        list[Path], typer.Option("--table", help="区域表 CSV/xlsx(水资源、侵蚀、排放、降水等)")
+    ],
+    year: Annotated[int, typer.Option("--year", help="评价年份")],
+    out: Annotated[Path, typer.Option("--out", help="输出的指标表 CSV")],
+    mapping: Annotated[
+        str, typer.Option("--mapping", help="类别映射: cas25 | esa-worldcover | modis-igbp | 文件")
+    ] = "cas25",
+    rivers: Annotated[Path | None, typer.Option("--rivers", help="河网矢量(线)")] = None,
+    rivers_crs: Annotated[
+        str | None, typer.Option("--rivers-crs", help="河网坐标系(如 gcj02)")
+    ] = None,
+    regions: Annotated[
+        list[Path] | None, typer.Option("--regions", help="区划层文件，可多次给出")
+    ] = None,
+    levels: Annotated[
+        list[str] | None,
+        typer.Option("--level", help="与 --regions 一一对应: city|district|zone|township"),
+    ] = None,
+    regions_crs: Annotated[
+        str | None, typer.Option("--regions-crs", help="区划坐标系(如 gcj02)")
+    ] = None,
+    ndvi_scale: Annotated[
+        float | None, typer.Option("--ndvi-scale", help="NDVI 缩放系数(整数栅格默认 0.0001)")
+    ] = None,
+    method: MethodOption = "hj192-2015",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="dask 集群地址 tcp://host:8786")
+    ] = None,
+) -> None:
+    """由土地利用、NDVI、河网栅格/矢量和区域表派生 EI 指标表(不给 --regions 时用北京市及 16 区边界)。"""
+    import json
+
+    from ecoplan.accounting.ei.derive import derive_table
+
+    frame, provenance = derive_table(
+        landuse=landuse, ndvi=ndvi, tables=tables, year=year, mapping=mapping, rivers=rivers,
+        rivers_crs=rivers_crs, regions=regions or [], levels=levels or [], regions_crs=regions_crs,
+        ndvi_scale=ndvi_scale, method=method, scheduler=scheduler,
+    )  # fmt: skip
+    frame.to_csv(out, index=False, encoding="utf-8")
+    sidecar = out.with_suffix(".provenance.json")
+    sidecar.write_text(json.dumps(provenance, ensure_ascii=False, indent=2), encoding="utf-8")
+    console.print(f"已写出 {out}({len(frame)} 个区域)及来源记录 {sidecar.name}")

@@ -1,0 +1,84 @@
+"""Land-use class mappings (raster class value → EI indicator column), shipped as TOML.
+
+Built in: ``cas25`` (中国科学院 25 类), ``esa-worldcover``, ``modis-igbp``. A user's file with
+the same structure loads the same way. Groups name the classes used elsewhere: water area
+for 水网密度, and ecological / built / crop land for ecological-land change clues.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from ecoplan.errors import InputFileError
+from ecoplan.errors import ValidationError as UserValidationError
+
+BUILT_IN: Final = ("cas25", "esa-worldcover", "modis-igbp")
+GROUPS: Final = ("water_area", "ecological", "built", "crop")
+
+
+class MappingInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+
+
+class ClassMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mapping: MappingInfo
+    classes: dict[int, str]
+    groups: dict[str, list[int]]
+    sha256: str = ""
+
+    @field_validator("classes")
+    @classmethod
+    def _columns_are_land_columns(cls, classes: dict[int, str]) -> dict[int, str]:
+        bad = sorted(
+            {c for c in classes.values() if not (c.startswith("lu_") and c.endswith("_km2"))}
+        )
+        if bad:
+            raise ValueError(f"类别映射到的列不是地类面积列: {', '.join(bad)}")
+        return classes
+
+    @model_validator(mode="after")
+    def _groups_known(self) -> ClassMapping:
+        missing = [g for g in GROUPS if g not in self.groups]
+        if missing:
+            raise ValueError(f"缺少分组: {', '.join(missing)}")
+        for name, values in self.groups.items():
+            unknown = [v for v in values if v not in self.classes]
+            if unknown:
+                raise ValueError(f"分组 {name} 含未定义的类别 {unknown}")
+        return self
+
+
+def load_mapping(name_or_path: str | Path) -> ClassMapping:
+    name = str(name_or_path)
+    if name in BUILT_IN:
+        raw = (
+            resources.files("ecoplan.accounting.ei").joinpath(f"mappings/{name}.toml").read_bytes()
+        )
+        where: str | Path = name
+    else:
+        path = Path(name)
+        if not path.is_file():
+            raise InputFileError(path, f"类别映射文件不存在(内置: {', '.join(BUILT_IN)})")
+        raw = path.read_bytes()
+        where = path
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputFileError(where, f"不是有效的 TOML 映射文件: {exc}") from exc
+    try:
+        return ClassMapping.model_validate({**data, "sha256": hashlib.sha256(raw).hexdigest()})
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise UserValidationError(
+            f"类别映射 {Path(name).name} 有误: " + "; ".join(problems[:4]), problems
+        ) from exc
