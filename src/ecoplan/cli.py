@@ -14,10 +14,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 
 from ecoplan.accounting.ei.cli import ei_app
-from ecoplan.clikit import console, user_errors
+from ecoplan.clikit import cli_actor, cli_engine, console, user_errors
 
 app = typer.Typer(help="EcoPlan:生态保护行动计划的督办与核算", no_args_is_help=True)
 plan_app = typer.Typer(help="计划:解析、导入、修订、导出、核对", no_args_is_help=True)
@@ -67,21 +66,8 @@ def _print_document_table(document: Any) -> None:
 
 
 # -- database plumbing ------------------------------------------------------------------------
-def _engine(raw: bool = False) -> Engine:
-    """The configured database, migrated to head unless ``raw`` (restore migrates itself)."""
-    from ecoplan import db
-    from ecoplan.config import get_settings
-
-    engine = db.make_engine()
-    if get_settings().auto_migrate and not raw:
-        db.ensure_schema(engine)
-    return engine
-
-
-def _actor() -> str:
-    from ecoplan.config import get_settings
-
-    return get_settings().actor
+_engine = cli_engine
+_actor = cli_actor
 
 
 @db_app.command("upgrade")

@@ -12,6 +12,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
 from ecoplan.errors import EcoplanError
 
@@ -35,3 +36,20 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def cli_engine(raw: bool = False) -> Engine:
+    """The configured database, migrated to head unless ``raw`` (restore migrates itself)."""
+    from ecoplan import db
+    from ecoplan.config import get_settings
+
+    engine = db.make_engine()
+    if get_settings().auto_migrate and not raw:
+        db.ensure_schema(engine)
+    return engine
+
+
+def cli_actor() -> str:
+    from ecoplan.config import get_settings
+
+    return get_settings().actor

@@ -1,7 +1,9 @@
 """Every ORM model, imported so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from ecoplan.accounting.ei.models import EIResultRow, EIRun
 from ecoplan.accounts.models import Account, LoginAttempt, WebSession
 from ecoplan.audit import AuditEntry
+from ecoplan.cases.models import Clue, ClueBatch
 from ecoplan.db import Base
 from ecoplan.plans.models import Measure, MeasureUnit, Plan, PlanRevision
 from ecoplan.supervision.models import (
@@ -21,6 +23,10 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Closure",
+    "Clue",
+    "ClueBatch",
+    "EIResultRow",
+    "EIRun",
     "Evidence",
     "LoginAttempt",
     "Measure",

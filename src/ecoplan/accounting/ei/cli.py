@@ -115,3 +115,62 @@ def ei_derive(
     sidecar = out.with_suffix(".provenance.json")
     sidecar.write_text(json.dumps(provenance, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"已写出 {out}({len(frame)} 个区域)及来源记录 {sidecar.name}")
+
+
+@ei_app.command("run")
+@user_errors
+def ei_run(
+    config: Annotated[Path, typer.Argument(help="核算配置文件 .toml")],
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="dask 集群地址 tcp://host:8786")
+    ] = None,
+) -> None:
+    """按配置派生指标、计算 EI 并保存一次核算(含输入文件哈希和方法版本)。"""
+    from ecoplan.accounting.ei.pipeline import load_config, run_assessment
+    from ecoplan.clikit import cli_actor, cli_engine
+    from ecoplan.db import session_scope
+
+    parsed = load_config(config)
+    with session_scope(cli_engine()) as session:
+        outcome = run_assessment(session, parsed, actor=cli_actor(), scheduler=scheduler)
+        run = outcome.run
+        console.print(
+            f"已保存第 {run.id} 次核算: {run.title}({run.method_key}，{len(run.results)} 个区域)"
+        )
+        for note in outcome.notes:
+            console.print(f"  {note}")
+        for row in run.results:
+            change = (
+                "" if row.delta is None else f"  Δ{row.delta:+.1f} {row.change_grade} {row.verdict}"
+            )
+            console.print(f"  {row.region_name}: EI {row.ei:.1f} {row.grade}{change}")
+
+
+@ei_app.command("runs")
+@user_errors
+def ei_runs() -> None:
+    """列出已保存的 EI 核算。"""
+    from ecoplan.accounting.ei.models import RUN_STATES
+    from ecoplan.accounting.ei.runs import list_runs
+    from ecoplan.clikit import cli_engine
+    from ecoplan.db import session_scope
+
+    with session_scope(cli_engine()) as session:
+        for run in list_runs(session):
+            demo = "(演示)" if run.is_demo else ""
+            console.print(
+                f"{run.id}\t{run.year}\t{RUN_STATES[run.state]}\t{run.method_key}\t{run.title}{demo}"
+            )
+
+
+@ei_app.command("publish")
+@user_errors
+def ei_publish(run_id: Annotated[int, typer.Argument(help="核算编号")]) -> None:
+    """发布一次核算(公开页面和公报使用已发布的结果)。"""
+    from ecoplan.accounting.ei.runs import publish_run
+    from ecoplan.clikit import cli_actor, cli_engine
+    from ecoplan.db import session_scope
+
+    with session_scope(cli_engine()) as session:
+        run = publish_run(session, run_id, cli_actor())
+        console.print(f"已发布第 {run.id} 次核算: {run.title}")

@@ -32,7 +32,6 @@ MIN_COVERAGE = 0.95
 """A raster must cover this share of every region; less is a wrong file or wrong CRS."""
 
 
-
 @dataclass
 class Provenance:
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -188,7 +187,9 @@ def derive_rows(
     wanted = [*required_columns(method), *OPTIONAL]
     for column in tables.columns:
         # geodata wins over a table, except river length when no network was given
-        if column in wanted and (column not in frame.columns or column == "river_length_km" and rivers is None):
+        if column in wanted and (
+            column not in frame.columns or column == "river_length_km" and rivers is None
+        ):
             frame[column] = [tables.at[c, column] for c in layer.codes]
     needed = [c for c in required_columns(method) if c not in frame.columns]
     if needed:
