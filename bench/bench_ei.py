@@ -130,20 +130,28 @@ IMPORTS = {
 }
 
 
+def _peak_mb() -> float:
+    """VmHWM of this process (ru_maxrss would include the parent's peak from before exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _child(peer: str, lu: str, nd: str, kind: str, repeat: int, queue: Any) -> None:
     import importlib
 
     for module in IMPORTS[peer]:  # import time is not what is measured
         importlib.import_module(module)
     layers = _layers(kind)
-    base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base_mb = _peak_mb()
     func = globals()[f"run_{peer}"]
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
         areas = func(Path(lu), Path(nd), layers)
         best = min(best, time.perf_counter() - start)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_mb()
     queue.put((best, peak_mb, base_mb, areas))
 
 

@@ -25,7 +25,6 @@ from ecoplan.geo.regions import RegionLayer, build_layer
 
 DEMO_LABEL: Final = "演示数据(合成，非实测)"
 ZONE_LABEL: Final = "北京经济技术开发区(示意范围，非官方边界)"
-CORE: Final = (116.40, 39.90)  # 天安门, the built-up core
 
 # CAS 25-class codes used by the pattern
 FOREST = (21, 22, 23, 24)
@@ -104,7 +103,8 @@ def _hash01(a: NDArray[np.uint64], b: NDArray[np.uint64], salt: int) -> NDArray[
     return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-CELL_M: Final = 240.0  # size of the patches of one land use (m)
+CELL_M: Final = 240.0
+BASE_YEAR: Final = 2023  # the pattern as drawn; later years add development on ecological land  # size of the patches of one land use (m)
 
 
 def landuse_window(
@@ -120,7 +120,10 @@ def landuse_window(
     u = _hash01(a, b, 1)
     v = _hash01(a, b, 2)
     # distance from the core (km) and a "mountain" score rising to the west and north
-    core_x, core_y = 960_500.0, 4_420_000.0  # 天安门 in the equal-area projection, roughly
+    core_x, core_y = (
+        956_118.0,
+        4_344_492.0,
+    )  # 天安门 (116.3975°E, 39.9087°N) in the equal-area projection
     dxk = (x[None, :] - core_x) / 1000.0
     dyk = (y[:, None] - core_y) / 1000.0
     dist = np.hypot(dxk, dyk)
@@ -136,7 +139,9 @@ def landuse_window(
     ]
     hill_pick = np.asarray((21, 21, 21, 22, 22, 23, 24, 31, 32, 33, 12, 52, 42, 65))
     out[hills] = hill_pick[np.minimum((u[hills] * len(hill_pick)).astype(int), len(hill_pick) - 1)]
-    if year > 2024:  # later years: some ecological patches near the edge of the core are built on
+    if (
+        year > BASE_YEAR
+    ):  # later years: some ecological patches near the edge of the core are built on
         w = _hash01(a, b, 3 + year)
         eco = np.isin(out, (*FOREST, *GRASS, *WATER))
         edge = (dist > 10) & (dist < 35)

@@ -357,7 +357,13 @@ def zonal_stats(
         class_nodata=nodata_of(classes) if classes is not None else None,
         value_nodata={k: nodata_of(v) for k, v in values.items()},
     )
-    if any(r.chunks is not None for r in rasters):
+    files = [_lazy_file(r) for r in rasters]
+    if all(f is not None for f in files):
+        # opened from files: each task reads its own window, so at most one block per worker
+        # is in memory (dask would otherwise read blocks ahead of the tasks that use them)
+        block = rasters[0].chunks[0][0] if rasters[0].chunks else chunk
+        total = _run_file_windows(plan, files, classes is not None, block, scheduler)
+    elif any(r.chunks is not None for r in rasters):
         total = _run_dask(plan, classes, values, chunk, scheduler)
     else:
         total = _run_numpy(plan, classes, values, chunk)
@@ -370,6 +376,53 @@ def zonal_stats(
         value_sum=total.value_sum,
         value_area_m2=total.value_area,
     )
+
+
+def _lazy_file(data: xr.DataArray) -> str | None:
+    """The GeoTIFF behind a lazily opened DataArray (band 1, unmodified), else None."""
+    path = data.attrs.get("source_path")
+    return str(path) if path and data.chunks is not None else None
+
+
+def _read_windows(paths: list[str], r0: int, c0: int, h: int, w: int) -> list[NDArray[Any]]:
+    import rasterio
+    from rasterio.windows import Window
+
+    arrays = []
+    for path in paths:
+        with rasterio.open(path) as src:
+            arrays.append(src.read(1, window=Window(c0, r0, w, h)))
+    return arrays
+
+
+def file_block_partial(
+    plan: ZonalPlan, paths: list[str], has_classes: bool, r0: int, c0: int, h: int, w: int
+) -> Partial:
+    """Read one window of every raster and run the engine on it (one task)."""
+    arrays = _read_windows(paths, r0, c0, h, w)
+    classes = arrays[0] if has_classes else None
+    values = tuple(arrays[1:] if has_classes else arrays)
+    return block_partial(plan, r0, c0, classes, values)
+
+
+def _run_file_windows(
+    plan: ZonalPlan, paths: list[str | None], has_classes: bool, block: int, scheduler: str | None
+) -> Partial:
+    from dask.delayed import delayed
+
+    from ecoplan.geo.cluster import compute
+
+    files = [p for p in paths if p is not None]
+    plan_ref = delayed(plan, pure=True)
+    parts = []
+    for r0 in range(0, plan.grid.height, block):
+        for c0 in range(0, plan.grid.width, block):
+            h, w = min(block, plan.grid.height - r0), min(block, plan.grid.width - c0)
+            if _block_has_regions(plan, r0, c0, h, w):
+                parts.append(
+                    delayed(file_block_partial)(plan_ref, files, has_classes, r0, c0, h, w)
+                )
+    return _fill_missing(compute(_tree_sum(parts, plan.n), scheduler=scheduler), plan)
 
 
 def _run_numpy(

@@ -174,3 +174,47 @@ def ei_publish(run_id: Annotated[int, typer.Argument(help="核算编号")]) -> N
     with session_scope(cli_engine()) as session:
         run = publish_run(session, run_id, cli_actor())
         console.print(f"已发布第 {run.id} 次核算: {run.title}")
+
+
+@ei_app.command("changes")
+@user_errors
+def ei_changes(
+    before: Annotated[Path, typer.Option("--before", help="前一期土地利用栅格")],
+    after: Annotated[Path, typer.Option("--after", help="后一期土地利用栅格")],
+    out: Annotated[Path, typer.Option("--out", help="输出 GeoJSON")],
+    mapping: Annotated[str, typer.Option("--mapping", help="类别映射")] = "cas25",
+    min_area: Annotated[float, typer.Option("--min-area", help="最小图斑面积(平方米)")] = 3600.0,
+    year: Annotated[int | None, typer.Option("--year", help="后一期年份(用于线索编号)")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="同时输出线索清单 xlsx")] = None,
+    store: Annotated[
+        bool, typer.Option("--store/--no-store", help="作为线索批次保存，供核查流程使用")
+    ] = False,
+) -> None:
+    """比较两期土地利用，找出生态用地(林草水湿)变为建设用地或耕地的图斑，生成核查线索。"""
+    import json
+
+    from ecoplan.accounting.ei import changes
+    from ecoplan.accounting.ei.mapping import load_mapping
+    from ecoplan.geo.regions import beijing_layers
+
+    class_map = load_mapping(mapping)
+    _, districts = beijing_layers()
+    patches = changes.find_changes(
+        before, after, class_map, districts, min_area_m2=min_area, year=year
+    )
+    out.write_text(json.dumps(changes.to_geojson(patches), ensure_ascii=False), encoding="utf-8")
+    if xlsx is not None:
+        changes.write_xlsx(patches, xlsx)
+    total = sum(p.area_m2 for p in patches) / 1e6
+    console.print(f"找到 {len(patches)} 个变化图斑，共 {total:.3f} 平方千米，已写出 {out}")
+    if store:
+        from ecoplan.clikit import cli_actor, cli_engine
+        from ecoplan.db import session_scope
+
+        title = f"{year or ''}年生态用地变化线索".lstrip("年")
+        with session_scope(cli_engine()) as session:
+            batch = changes.store_batch(
+                session, patches, title=title, source=changes.provenance(before, after, class_map, min_area),
+                actor=cli_actor(),
+            )  # fmt: skip
+            console.print(f"已保存为线索批次 {batch.id}(待核实 {len(patches)} 条)")

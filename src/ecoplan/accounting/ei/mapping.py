@@ -20,6 +20,15 @@ from ecoplan.errors import ValidationError as UserValidationError
 
 BUILT_IN: Final = ("cas25", "esa-worldcover", "modis-igbp")
 GROUPS: Final = ("water_area", "ecological", "built", "crop")
+LAND_COLUMN_NAMES: Final = {
+    "lu_forest_dense_km2": "有林地", "lu_forest_shrub_km2": "灌木林地", "lu_forest_sparse_km2": "疏林地及其他林地",
+    "lu_grass_high_km2": "高覆盖度草地", "lu_grass_mid_km2": "中覆盖度草地", "lu_grass_low_km2": "低覆盖度草地",
+    "lu_water_river_km2": "河流(渠)", "lu_water_lake_km2": "湖泊、水库坑塘", "lu_water_beach_km2": "滩涂、滩地、沼泽",
+    "lu_water_glacier_km2": "永久性冰川雪地", "lu_crop_paddy_km2": "水田", "lu_crop_dry_km2": "旱地",
+    "lu_built_urban_km2": "城镇建设用地", "lu_built_rural_km2": "农村居民点", "lu_built_other_km2": "其他建设用地",
+    "lu_unused_sand_km2": "沙地", "lu_unused_saline_km2": "盐碱地", "lu_unused_bare_soil_km2": "裸土地",
+    "lu_unused_bare_rock_km2": "裸岩石砾地", "lu_unused_other_km2": "其他未利用地",
+}  # fmt: skip
 
 
 class MappingInfo(BaseModel):
