@@ -145,7 +145,7 @@ def landuse_window(
         w = _hash01(a, b, 3 + year)
         eco = np.isin(out, (*FOREST, *GRASS, *WATER))
         edge = (dist > 10) & (dist < 35)
-        out[eco & edge & (w < 0.04)] = ECO_TO_BUILT_CLASS
+        out[eco & edge & (w < 0.01)] = ECO_TO_BUILT_CLASS
     return out
 
 

@@ -26,7 +26,7 @@ from ecoplan.supervision.scoring import unit_scores
 FONT = "SimSun"  # 宋体, the usual body font of government documents
 
 
-def _document() -> Any:
+def new_document() -> Any:
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = FONT
@@ -35,7 +35,7 @@ def _document() -> Any:
     return doc
 
 
-def _title(doc: Any, text: str) -> None:
+def add_title(doc: Any, text: str) -> None:
     paragraph = doc.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = paragraph.add_run(text)
@@ -43,7 +43,7 @@ def _title(doc: Any, text: str) -> None:
     run.font.size = Pt(20)
 
 
-def _table(doc: Any, header: list[str], rows: list[list[Any]]) -> None:
+def add_table(doc: Any, header: list[str], rows: list[list[Any]]) -> None:
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
@@ -55,7 +55,7 @@ def _table(doc: Any, header: list[str], rows: list[list[Any]]) -> None:
             cell.text = "" if value is None else str(value)
 
 
-def _bytes(doc: Any) -> bytes:
+def to_bytes(doc: Any) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -66,11 +66,11 @@ def supervision_order_docx(account: Account, order: SupervisionOrder) -> bytes:
     access.require(account.role in access.READ_ALL_ROLES or account.unit_id == order.unit_id,
                    "查看该督办单")  # fmt: skip
     measure = order.measure
-    doc = _document()
-    _title(doc, "督办通知单")
+    doc = new_document()
+    add_title(doc, "督办通知单")
     number = doc.add_paragraph(order.number)
     number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _table(doc, ["项目", "内容"], [
+    add_table(doc, ["项目", "内容"], [
         ["责任单位", order.unit.name],
         ["督办事项", f"{measure.plan.title} 第 {measure.doc_id} 项:{measure.text}"],
         ["完成时限", measure.deadline_raw or "—"],
@@ -85,7 +85,7 @@ def supervision_order_docx(account: Account, order: SupervisionOrder) -> bytes:
     )
     signature = doc.add_paragraph("市生态环境局(督办办公室)\n" + order.issued_on.isoformat())
     signature.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    return _bytes(doc)
+    return to_bytes(doc)
 
 
 def progress_bulletin_docx(session: Session, account: Account, plan: Plan) -> bytes:
@@ -93,8 +93,8 @@ def progress_bulletin_docx(session: Session, account: Account, plan: Plan) -> by
     access.require(account.role in access.READ_ALL_ROLES, "生成进展通报")
     board = queries.board_for(session, account, plan)
     summary = dashboard.summary(board)
-    doc = _document()
-    _title(doc, f"{plan.title}实施进展通报")
+    doc = new_document()
+    add_title(doc, f"{plan.title}实施进展通报")
     lights = summary["share_lights"]
     doc.add_paragraph(
         f"截至 {summary['today']},计划共 {summary['measures']} 项工作措施、"
@@ -104,11 +104,11 @@ def progress_bulletin_docx(session: Session, account: Account, plan: Plan) -> by
         f"最近到期的填报周期为{summary['due_period'] or '无'}。"
     )
     doc.add_heading("一、重点任务推进情况", level=2)
-    _table(doc, ["重点任务", "措施", "事项", "办结", "红", "黄", "绿"],
+    add_table(doc, ["重点任务", "措施", "事项", "办结", "红", "黄", "绿"],
            [[t.label, len(t.measures), t.shares, t.closed, t.lights["red"], t.lights["yellow"],
              t.lights["green"]] for t in dashboard.by_task(board)])  # fmt: skip
     doc.add_heading("二、量化目标进度", level=2)
-    _table(doc, ["措施", "指标", "目标", "已报", "进度"],
+    add_table(doc, ["措施", "指标", "目标", "已报", "进度"],
            [[t.measure.doc_id, t.indicator, f"{t.target:g} {t.unit}",
              "未报" if t.value is None else f"{t.value:.2f} {t.unit}",
              "" if t.percent is None else f"{t.percent:.1f}%"]
@@ -116,14 +116,14 @@ def progress_bulletin_docx(session: Session, account: Account, plan: Plan) -> by
     doc.add_heading("三、逾期事项", level=2)
     overdue = dashboard.overdue(board)
     if overdue:
-        _table(doc, ["措施", "单位", "情况"],
+        add_table(doc, ["措施", "单位", "情况"],
                [[s.measure.doc_id, s.unit.name, ";".join(s.reasons)] for s in overdue])  # fmt: skip
     else:
         doc.add_paragraph("无逾期事项。")
     doc.add_heading("四、单位考评", level=2)
     by_unit = board.by_unit()
-    _table(doc, ["单位", "事项", "按时报送", "一次通过", "督办单", "得分", "亮灯"],
+    add_table(doc, ["单位", "事项", "按时报送", "一次通过", "督办单", "得分", "亮灯"],
            [[s.unit_name, s.shares, f"{s.on_time}/{s.due_reports}", f"{s.first_pass}/{s.reviewed}",
              s.orders, s.score, LIGHTS[worst([x.light for x in by_unit.get(s.unit_id, [])])]]
             for s in unit_scores(session, board)])  # fmt: skip
-    return _bytes(doc)
+    return to_bytes(doc)

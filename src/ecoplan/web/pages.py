@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from starlette.datastructures import FormData, UploadFile
 
 from ecoplan import audit
+from ecoplan.accounting.ei.feed import evidence_for
 from ecoplan.accounts import service as accounts
 from ecoplan.accounts.models import Account
 from ecoplan.config import get_settings, today
@@ -176,6 +177,7 @@ def measure_page(request: Request, uid: str, session: Db, account: CurrentAccoun
         "can_designate": access.can_designate(account, measure),
         "placeholder_roles": assign.placeholder_roles(measure),
         "is_coordinator": access.is_coordinator(account), "msg": msg,
+        "computed": evidence_for(session, measure),
     })  # fmt: skip
 
 

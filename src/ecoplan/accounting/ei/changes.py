@@ -50,7 +50,10 @@ def find_changes(
     year: int | None = None,
     chunk: int = DEFAULT_CHUNK,
 ) -> list[ChangePatch]:
-    """Patches of ecological land turned to built-up land or cropland, largest first."""
+    """Patches of ecological land turned to built-up land or cropland, largest first.
+
+    Patches outside every district of ``districts`` are left out (the raster may extend
+    beyond the administrative area)."""
     a = open_raster(before, chunk=None if chunk <= 0 else chunk)
     b = open_raster(after, chunk=None if chunk <= 0 else chunk)
     grid = grid_of(a, name=before.name)
@@ -92,10 +95,12 @@ def find_changes(
     order = keep[np.argsort(-areas[keep], kind="stable")]
     district_of = _districts_of(wgs[order], districts)
     prefix = f"EL{year}-" if year else "EL-"
-    result = []
-    for n, i in enumerate(order):
+    result: list[ChangePatch] = []
+    for i, d in zip(order, district_of, strict=True):
+        if d < 0:
+            continue  # outside every district: not this administration's land
         _, old_cls, new_cls = patches[i]
-        d = district_of[n]
+        n = len(result)
         result.append(
             ChangePatch(
                 code=f"{prefix}{n + 1:05d}",
@@ -105,8 +110,8 @@ def find_changes(
                 after=new_cls,
                 before_name=class_name(mapping, old_cls),
                 after_name=class_name(mapping, new_cls),
-                district_code=districts.codes[d] if d >= 0 else None,
-                district_name=districts.names[d] if d >= 0 else None,
+                district_code=districts.codes[d],
+                district_name=districts.names[d],
             )
         )
     return result

@@ -1,0 +1,121 @@
+"""What the EI module tells the supervision of a measure: computed evidence shown beside the
+units' own reports on the measure page (tasks 1, 11.1 and 11.2)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecoplan.accounting.ei import runs
+from ecoplan.accounting.ei.changes import CLUE_KIND
+from ecoplan.cases.models import CLUE_STATES, Clue, ClueBatch
+from ecoplan.plans.models import Measure
+from ecoplan.reports.ei_bulletin import city_row, headline
+
+
+@dataclass
+class Evidence:
+    kind: str
+    title: str
+    lines: list[str] = field(default_factory=list)
+    met: bool | None = None
+    link: str = "/ei"
+    table: list[dict[str, Any]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _links() -> list[dict[str, Any]]:
+    raw = (
+        resources.files("ecoplan.accounting.ei")
+        .joinpath("data/measure_links.toml")
+        .read_text("utf-8")
+    )
+    return list(tomllib.loads(raw)["link"])
+
+
+def kinds_for(measure: Measure) -> list[str]:
+    return [
+        link["kind"] for link in _links() if all(word in measure.text for word in link["contains"])
+    ]
+
+
+def evidence_for(session: Session, measure: Measure) -> list[Evidence]:
+    out = []
+    for kind in kinds_for(measure):
+        item = {"verdict": _verdict, "publication": _publication, "clues": _clues}[kind](session)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _verdict(session: Session) -> Evidence | None:
+    run = runs.latest_run(session)
+    if run is None:
+        return None
+    city = city_row(run)
+    item = Evidence(
+        "verdict",
+        f"系统核算:{run.year} 年 EI({run.method_key})",
+        [headline(run)],
+        link=f"/ei?run={run.id}",
+    )
+    if city is not None and city.verdict_met is not None:
+        item.met = city.verdict_met
+    behind = [
+        r.region_name for r in run.results if r.level == "district" and r.verdict_met is False
+    ]
+    if behind:
+        item.lines.append("未实现稳中向好的区:" + "、".join(behind))
+    if run.is_demo:
+        item.lines.append("(演示数据)")
+    return item
+
+
+def _publication(session: Session) -> Evidence | None:
+    run = runs.latest_run(session)
+    if run is None:
+        return None
+    published = runs.latest_run(session, published_only=True)
+    lines = [
+        f"最新核算:{run.year} 年(第 {run.id} 次,{'已发布' if run.state == 'published' else '未发布'})"
+    ]
+    if published is not None:
+        lines.append(
+            f"最近对社会公布:{published.year} 年结果,发布于 {published.published_at:%Y-%m-%d}"
+            if published.published_at
+            else ""
+        )
+    return Evidence("publication", "系统记录:评价结果公布情况", [x for x in lines if x],
+                    met=run.state == "published", link=f"/ei?run={run.id}")  # fmt: skip
+
+
+def _clues(session: Session) -> Evidence | None:
+    batch = session.scalars(
+        select(ClueBatch).where(ClueBatch.kind == CLUE_KIND).order_by(ClueBatch.id.desc()).limit(1)
+    ).first()
+    if batch is None:
+        return None
+    rows = session.execute(
+        select(Clue.district_name, Clue.state).where(Clue.batch_id == batch.id)
+    ).all()
+    by_district: dict[str, Counter[str]] = {}
+    for district, state in rows:
+        by_district.setdefault(district or "区外", Counter())[state] += 1
+    table = [
+        {"district": d, "total": sum(c.values()), "pending": c["pending"] + c["verifying"],
+         "closed": c["closed"] + c["rejected"]}
+        for d, c in sorted(by_district.items(), key=lambda kv: -sum(kv[1].values()))
+    ]  # fmt: skip
+    done = sum(int(t["closed"]) for t in table)
+    lines = [
+        f"{batch.title}:共 {len(rows)} 条,已核查办结 {done} 条,{CLUE_STATES['pending']}/核实中 {len(rows) - done} 条"
+    ]
+    return Evidence("clues", "系统记录:生态用地变化线索核查", lines, met=None if not rows else done == len(rows),
+                    link="/ei", table=table)  # fmt: skip
