@@ -108,12 +108,12 @@ def _clues(session: Session) -> Evidence | None:
     by_district: dict[str, Counter[str]] = {}
     for district, state in rows:
         by_district.setdefault(district or "区外", Counter())[state] += 1
-    table = [
+    table: list[dict[str, Any]] = [
         {"district": d, "total": sum(c.values()), "pending": c["pending"] + c["verifying"],
          "closed": c["closed"] + c["rejected"]}
         for d, c in sorted(by_district.items(), key=lambda kv: -sum(kv[1].values()))
     ]  # fmt: skip
-    done = sum(int(t["closed"]) for t in table)
+    done = sum(t["closed"] for t in table)
     lines = [
         f"{batch.title}:共 {len(rows)} 条,已核查办结 {done} 条,{CLUE_STATES['pending']}/核实中 {len(rows) - done} 条"
     ]
