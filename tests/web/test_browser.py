@@ -124,3 +124,27 @@ def test_report_return_fix_close_walkthrough(
     row = coordinator.locator("tr", has_text="朝阳区政府").first.inner_text()
     assert "已办结销号" in row
     _shot(coordinator, "05-measure-closed")
+
+
+def test_ei_map_renders_offline(browser: object, live_server: str, data_dir: Path, tmp_path: Path) -> None:
+    """The district grade map is drawn by the bundled plotly.js with no base-map tiles."""
+    from ecoplan import db
+    from ecoplan.accounting.ei.pipeline import RunConfig, RunInputs, run_assessment
+
+    from ..accounting.conftest import record, write_table
+
+    codes = {"110000": "北京市", "110116": "怀柔区", "110105": "朝阳区"}
+    table = write_table(tmp_path / "t.csv", [record(c, n, 2024) for c, n in codes.items()])
+    engine = db.make_engine(f"sqlite:///{data_dir / 'live.db'}")
+    with db.session_scope(engine) as session:
+        run_assessment(session, RunConfig(year=2024, title="2024年评价", inputs=RunInputs(indicators=table)),
+                       actor="test")  # fmt: skip
+    engine.dispose()
+    page = _login(browser, live_server, "coord")
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(f"{live_server}/ei")
+    page.wait_for_selector("#ei-map .js-plotly-plot, #ei-map canvas", timeout=15000)
+    assert page.locator("#ei-map").bounding_box()["height"] > 300  # type: ignore[index]
+    _shot(page, "ei-results")
+    assert not [u for u in failed if not u.startswith(live_server)]  # nothing fetched from outside
