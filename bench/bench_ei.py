@@ -68,7 +68,9 @@ def run_exactextract(lu: Path, nd: Path, layers: list[Any]) -> dict[str, float]:
     from exactextract import exact_extract
 
     frame = _frame(layers)
-    classes = exact_extract(str(lu), frame, ["unique", "frac", "count"], include_cols=["code"], output="pandas")
+    classes = exact_extract(
+        str(lu), frame, ["unique", "frac", "count"], include_cols=["code"], output="pandas"
+    )
     exact_extract(str(nd), frame, ["mean"], include_cols=["code"], output="pandas")
     import rasterio
 
@@ -86,7 +88,9 @@ def run_rasterstats(lu: Path, nd: Path, layers: list[Any]) -> dict[str, float]:
     zonal_stats(frame, str(nd), stats=["mean"])
     with rasterio.open(lu) as src:
         pixel = abs(src.transform.a * src.transform.e)
-    return {code: float(sum(c.values())) * pixel for code, c in zip(frame["code"], cats, strict=True)}
+    return {
+        code: float(sum(c.values())) * pixel for code, c in zip(frame["code"], cats, strict=True)
+    }
 
 
 def run_bincount(lu: Path, nd: Path, layers: list[Any]) -> dict[str, float]:
@@ -115,10 +119,14 @@ def run_bincount(lu: Path, nd: Path, layers: list[Any]) -> dict[str, float]:
                     )  # fmt: skip
                     cls = lsrc.read(1, window=win)
                     ndvi = nsrc.read(1, window=win)
-                    counts += np.bincount(labels.ravel().astype(np.intp) * 256 + cls.ravel(), minlength=len(counts))
+                    counts += np.bincount(
+                        labels.ravel().astype(np.intp) * 256 + cls.ravel(), minlength=len(counts)
+                    )
                     sums += np.bincount(labels.ravel(), weights=ndvi.ravel(), minlength=n + 1)
             per_region = counts.reshape(n + 1, 256)[1:, 1:].sum(axis=1)
-            out.update({code: float(c) * pixel for code, c in zip(layer.codes, per_region, strict=True)})
+            out.update(
+                {code: float(c) * pixel for code, c in zip(layer.codes, per_region, strict=True)}
+            )
     return out
 
 
@@ -155,7 +163,9 @@ def _child(peer: str, lu: str, nd: str, kind: str, repeat: int, queue: Any) -> N
     queue.put((best, peak_mb, base_mb, areas))
 
 
-def measure(peer: str, lu: Path, nd: Path, kind: str, repeat: int) -> tuple[float, float, float, dict[str, float]]:
+def measure(
+    peer: str, lu: Path, nd: Path, kind: str, repeat: int
+) -> tuple[float, float, float, dict[str, float]]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(peer, str(lu), str(nd), kind, repeat, queue))
@@ -166,19 +176,30 @@ def measure(peer: str, lu: Path, nd: Path, kind: str, repeat: int) -> tuple[floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--res", type=float, nargs="+", default=[30.0, 10.0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/ecoplan-bench-ei"))
     parser.add_argument("--peers", nargs="+", default=list(PEERS), choices=PEERS)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per peer; the best time is kept")
-    parser.add_argument("--regions", nargs="+", default=["districts", "townships"], choices=["districts", "townships"])
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per peer; the best time is kept"
+    )
+    parser.add_argument(
+        "--regions",
+        nargs="+",
+        default=["districts", "townships"],
+        choices=["districts", "townships"],
+    )
     args = parser.parse_args()
 
     from ecoplan.demo.geodata import write_rasters
     from ecoplan.geo.regions import beijing_layers
 
     city, _ = beijing_layers()
-    print("| grid | pixels | regions | peer | time (s) | peak RSS (MB) | RSS before run (MB) | × bincount | max area diff vs exactextract |")
+    print(
+        "| grid | pixels | regions | peer | time (s) | peak RSS (MB) | RSS before run (MB) | × bincount | max area diff vs exactextract |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for res in args.res:
         lu = args.workdir / f"landuse_2024_{res:g}m.tif"
@@ -196,7 +217,10 @@ def main() -> None:
             bound = results.get("bincount", (float("nan"),))[0]
             reference = results.get("exactextract", (0, 0, 0, {}))[3]
             for peer, (elapsed, peak, base, areas) in results.items():
-                diff = max((abs(areas[c] - v) / v for c, v in reference.items() if v > 0 and c in areas), default=float("nan"))
+                diff = max(
+                    (abs(areas[c] - v) / v for c, v in reference.items() if v > 0 and c in areas),
+                    default=float("nan"),
+                )
                 print(
                     f"| {res:g} m | {pixels / 1e6:.1f} M | {kind} ({len(areas)}) | {peer} | {elapsed:.2f} | "
                     f"{peak:.0f} | {base:.0f} | {elapsed / bound:.2f} | {diff:.1e} |",

@@ -94,3 +94,35 @@ def test_bad_config_stores_nothing(engine: Engine, tmp_path: Path) -> None:
         load_config(tmp_path / "missing.toml")
     with session_scope(engine) as session:
         assert session.scalars(select(EIRun)).all() == []
+
+
+def test_cli_run_then_compute_against_the_stored_year(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from ecoplan.cli import app
+    from ecoplan.config import get_settings
+
+    monkeypatch.setenv("ECOPLAN_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    stored = runner.invoke(app, ["ei", "run", str(_config(tmp_path, 2023, ndvi_mean=0.75))])
+    assert stored.exit_code == 0, stored.output
+    assert "怀柔区: EI 70.8 良" in stored.output
+    computed = runner.invoke(
+        app, ["ei", "compute", "--indicators", str(tmp_path / "ind_2023.csv"), "--stored-previous"]
+    )
+    assert computed.exit_code == 0  # no 2022 run: computed without change, no error
+    write_table(tmp_path / "ind_2024.csv", [record("110116", "怀柔区", 2024)])
+    computed = runner.invoke(
+        app, ["ei", "compute", "--indicators", str(tmp_path / "ind_2024.csv"), "--stored-previous"]
+    )
+    assert computed.exit_code == 0, computed.output
+    [row] = json.loads(computed.stdout)["results"]
+    assert row["delta"] == -1.5  # 69.3 − 70.8 from the stored 2023 run
+    listed = runner.invoke(app, ["ei", "runs"])
+    assert "2023" in listed.output and "草稿" in listed.output
+    get_settings.cache_clear()

@@ -126,7 +126,9 @@ def test_report_return_fix_close_walkthrough(
     _shot(coordinator, "05-measure-closed")
 
 
-def test_ei_map_renders_offline(browser: object, live_server: str, data_dir: Path, tmp_path: Path) -> None:
+def test_ei_map_renders_offline(
+    browser: object, live_server: str, data_dir: Path, tmp_path: Path
+) -> None:
     """The district grade map is drawn by the bundled plotly.js with no base-map tiles."""
     from ecoplan import db
     from ecoplan.accounting.ei.pipeline import RunConfig, RunInputs, run_assessment

@@ -24,7 +24,10 @@ def ei_world(world: World, tmp_path: Path) -> World:
     for year, ndvi in ((2023, 0.75), (2024, 0.7)):
         table = write_table(
             tmp_path / f"{year}.csv",
-            [record("110000", "北京市", year, ndvi_mean=ndvi), record("110116", "怀柔区", year, ndvi_mean=ndvi)],
+            [
+                record("110000", "北京市", year, ndvi_mean=ndvi),
+                record("110116", "怀柔区", year, ndvi_mean=ndvi),
+            ],
         )
         config = RunConfig(year=year, title=f"{year}年评价", inputs=RunInputs(indicators=table))
         with session_scope(world.engine) as session:
@@ -32,7 +35,9 @@ def ei_world(world: World, tmp_path: Path) -> World:
     return world
 
 
-def test_results_page_and_region_inputs(ei_world: World, login: Callable[[str], TestClient]) -> None:
+def test_results_page_and_region_inputs(
+    ei_world: World, login: Callable[[str], TestClient]
+) -> None:
     client = login("ylljj")  # any signed-in unit may read the results
     page = client.get("/ei")
     assert page.status_code == 200
@@ -51,7 +56,9 @@ def test_bulletin_docx(ei_world: World, login: Callable[[str], TestClient]) -> N
     assert "2024年生态环境质量评价结果" in text and "69.3" in text and "HJ 192-2015" in text
 
 
-def test_only_coordinator_or_admin_publishes(ei_world: World, login: Callable[[str], TestClient]) -> None:
+def test_only_coordinator_or_admin_publishes(
+    ei_world: World, login: Callable[[str], TestClient]
+) -> None:
     unit = login("sthjj")
     denied = unit.post("/ei/runs/2/publish", data={"csrf": csrf_of(unit, "/ei")})
     assert denied.status_code == 403
@@ -70,6 +77,21 @@ def test_publish_needs_csrf(ei_world: World, login: Callable[[str], TestClient])
     assert login("coord").post("/ei/runs/2/publish", data={}).status_code == 403
 
 
-def test_measure_1_1_shows_the_computed_verdict(ei_world: World, login: Callable[[str], TestClient]) -> None:
+def test_measure_1_1_shows_the_computed_verdict(
+    ei_world: World, login: Callable[[str], TestClient]
+) -> None:
     page = login("sthjj").get("/measures/M001")
     assert "系统核算:2024 年 EI" in page.text and "未达成" in page.text
+
+
+def test_api_lists_runs_and_details(ei_world: World, login: Callable[[str], TestClient]) -> None:
+    client = login("ylljj")
+    listed = client.get("/api/v1/ei/runs").json()
+    assert [r["year"] for r in listed] == [2024, 2023]
+    detail = client.get("/api/v1/ei/runs/2").json()
+    huairou = next(r for r in detail["results"] if r["region_code"] == "110116")
+    assert (huairou["ei"], huairou["delta"], huairou["change_grade"]) == (69.3, -1.5, "略微变差")
+    assert (
+        huairou["subindices"]["vegetation_cover"] == 84.8 and huairou["inputs"]["ndvi_mean"] == 0.7
+    )
+    assert client.get("/api/v1/ei/runs/99").status_code == 404

@@ -118,6 +118,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
+    from ecoplan.api.ei import router as ei_api_router
     from ecoplan.api.v1 import router as api_router
     from ecoplan.web.ei_pages import router as ei_router
     from ecoplan.web.pages import router as page_router
@@ -182,6 +183,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api_router)
+    app.include_router(ei_api_router)
     app.include_router(page_router)
     app.include_router(ei_router)
     return app

@@ -14,6 +14,7 @@ from ecoplan.errors import ValidationError
 if TYPE_CHECKING:  # the domain modules import pandas; keep `ecoplan --help` fast
     from ecoplan.accounting.ei.compute import EIResult
     from ecoplan.accounting.ei.method import Method
+    from ecoplan.accounting.ei.table import IndicatorRow
 
 ei_app = typer.Typer(
     help="生态环境质量指数 EI: 计算、由地理数据派生指标、生态用地变化线索", no_args_is_help=True
@@ -32,6 +33,9 @@ def ei_compute(
     indicators: Annotated[Path, typer.Option("--indicators", help="指标表 CSV/xlsx")],
     method: MethodOption = "hj192-2015",
     previous: Annotated[Path | None, typer.Option("--previous", help="上一年的指标表")] = None,
+    stored_previous: Annotated[
+        bool, typer.Option("--stored-previous", help="与数据库中上一年同一方法的核算结果比较")
+    ] = False,
     fmt: FormatOption = "json",
     out: OutOption = None,
 ) -> None:
@@ -42,9 +46,28 @@ def ei_compute(
 
     chosen = load_method(method)
     rows = read_table(indicators, chosen)
-    prior = read_table(previous, chosen) if previous else None
+    prior: list[IndicatorRow] | dict[str, float] | None = (
+        read_table(previous, chosen) if previous else None
+    )
+    if prior is None and stored_previous:
+        prior = _stored_previous(rows, chosen)
     results = compute(rows, chosen, previous=prior)
     emit(results, chosen, fmt, out)
+
+
+def _stored_previous(rows: Sequence[IndicatorRow], method: Method) -> dict[str, float] | None:
+    from ecoplan.accounting.ei.runs import previous_year_ei
+    from ecoplan.clikit import cli_engine, err_console
+    from ecoplan.db import session_scope
+
+    years = {r.year for r in rows}
+    if len(years) != 1:
+        raise ValidationError("--stored-previous 要求指标表只含一个年份")
+    with session_scope(cli_engine()) as session:
+        found, note = previous_year_ei(session, years.pop(), method)
+    if note:
+        err_console.print(note)
+    return found or None
 
 
 def emit(results: Sequence[EIResult], method: Method, fmt: str, out: Path | None) -> None:
