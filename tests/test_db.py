@@ -13,7 +13,7 @@ from ecoplan import audit, db, models
 
 def test_upgrade_downgrade_upgrade(bare_engine: Engine) -> None:
     db.upgrade(bare_engine)
-    assert db.current_revision(bare_engine) == db.head_revision() == "0002"
+    assert db.current_revision(bare_engine) == db.head_revision() == "0003"
     tables = set(inspect(bare_engine).get_table_names())
     assert {
         "audit_log",
@@ -28,6 +28,10 @@ def test_upgrade_downgrade_upgrade(bare_engine: Engine) -> None:
         "evidence",
         "closure",
         "supervision_order",
+        "ei_run",
+        "ei_result",
+        "clue_batch",
+        "clue",
     } <= tables
     db.downgrade(bare_engine, "base")
     assert "measure" not in inspect(bare_engine).get_table_names()

@@ -7,16 +7,12 @@ for 水网密度, and ecological / built / crop land for ecological-land change 
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
-from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from ecoplan.errors import InputFileError
-from ecoplan.errors import ValidationError as UserValidationError
+from ecoplan.datafiles import load_toml_model
 
 BUILT_IN: Final = ("cas25", "esa-worldcover", "modis-igbp")
 GROUPS: Final = ("water_area", "ecological", "built", "crop")
@@ -68,26 +64,7 @@ class ClassMapping(BaseModel):
 
 
 def load_mapping(name_or_path: str | Path) -> ClassMapping:
-    name = str(name_or_path)
-    if name in BUILT_IN:
-        raw = (
-            resources.files("ecoplan.accounting.ei").joinpath(f"mappings/{name}.toml").read_bytes()
-        )
-        where: str | Path = name
-    else:
-        path = Path(name)
-        if not path.is_file():
-            raise InputFileError(path, f"类别映射文件不存在(内置: {', '.join(BUILT_IN)})")
-        raw = path.read_bytes()
-        where = path
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputFileError(where, f"不是有效的 TOML 映射文件: {exc}") from exc
-    try:
-        return ClassMapping.model_validate({**data, "sha256": hashlib.sha256(raw).hexdigest()})
-    except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise UserValidationError(
-            f"类别映射 {Path(name).name} 有误: " + "; ".join(problems[:4]), problems
-        ) from exc
+    """Load a built-in mapping by id or a user's TOML file."""
+    return load_toml_model(
+        ClassMapping, "ecoplan.accounting.ei", "mappings", name_or_path, BUILT_IN, "类别映射"
+    )

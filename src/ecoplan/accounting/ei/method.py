@@ -7,17 +7,13 @@ a user's file with the same structure (e.g. their DB11/T 1877 parameters) loads 
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ecoplan.errors import InputFileError
-from ecoplan.errors import ValidationError as UserValidationError
+from ecoplan.datafiles import load_toml_model
 
 BUILT_IN: Final = ("hj192-2015",)
 SUBINDICES: Final = (
@@ -235,27 +231,5 @@ class Method(_Strict):
 
 def load_method(name_or_path: str | Path | None = None) -> Method:
     """Load a built-in method by id (default HJ 192-2015) or a user's TOML file."""
-    name = str(name_or_path or BUILT_IN[0])
-    if name in BUILT_IN:
-        raw = resources.files("ecoplan.accounting.ei").joinpath(f"methods/{name}.toml").read_bytes()
-        source = f"内置方法 {name}"
-        path: Path | None = None
-    else:
-        path = Path(name)
-        if not path.is_file():
-            raise InputFileError(path, f"方法文件不存在(内置方法: {', '.join(BUILT_IN)})")
-        raw = path.read_bytes()
-        source = str(path)
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputFileError(path or name, f"不是有效的 TOML 方法文件: {exc}") from exc
-    try:
-        return Method.model_validate(
-            {**data, "sha256": hashlib.sha256(raw).hexdigest(), "source": source}
-        )
-    except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
-        raise UserValidationError(
-            f"方法文件 {Path(name).name} 有误: " + "; ".join(problems[:4]), problems
-        ) from exc
+    name = name_or_path or BUILT_IN[0]
+    return load_toml_model(Method, "ecoplan.accounting.ei", "methods", name, BUILT_IN, "方法")

@@ -18,12 +18,11 @@ A run configuration is a small TOML file; relative paths are relative to it::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from ecoplan.accounting.ei.compute import compute
@@ -31,6 +30,7 @@ from ecoplan.accounting.ei.method import Method, load_method
 from ecoplan.accounting.ei.models import EIRun
 from ecoplan.accounting.ei.runs import previous_year_ei, store_run
 from ecoplan.accounting.ei.table import IndicatorRow, read_table, rows_from_frame
+from ecoplan.datafiles import parse_toml, validated
 from ecoplan.errors import InputFileError
 from ecoplan.errors import ValidationError as UserValidationError
 from ecoplan.geo.regions import RegionLayer, file_sha256
@@ -69,16 +69,7 @@ class RunConfig(BaseModel):
 def load_config(path: Path) -> RunConfig:
     if not path.is_file():
         raise InputFileError(path, "文件不存在")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        config = RunConfig.model_validate(data)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputFileError(path, f"不是有效的 TOML: {exc}") from exc
-    except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise UserValidationError(
-            f"{path.name}: 配置有误: " + "; ".join(problems[:4]), problems
-        ) from exc
+    config = validated(RunConfig, parse_toml(path.read_bytes(), path, "核算配置"), path, "核算配置")
     base = path.parent
 
     def resolve(p: Path | None) -> Path | None:
