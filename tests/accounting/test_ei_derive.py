@@ -134,3 +134,46 @@ def test_missing_region_in_tables_is_named(demo_inputs: dict[str, Any], tmp_path
             landuse=demo_inputs["landuse"], ndvi=demo_inputs["ndvi"], tables=[partial], year=2024,
             rivers=demo_inputs["rivers"], layers=demo_inputs["layers"],
         )  # fmt: skip
+
+
+def test_nodata_everywhere_in_a_region_is_refused(tmp_path: Path) -> None:
+    from affine import Affine
+
+    from ecoplan.accounting.ei.derive import derive_rows
+    from ecoplan.accounting.ei.mapping import load_mapping
+    from ecoplan.geo.crs import EQUAL_AREA
+    from ecoplan.geo.rasters import open_raster
+    from ecoplan.geo.regions import build_layer
+
+    from ..geo.conftest import write_tif
+
+    grid = Affine(100.0, 0, 960_000.0, 0, -100.0, 4_350_000.0)
+    square = gpd_box_wgs84(960_200.0, 4_349_000.0, 960_800.0, 4_349_800.0)
+    layer = build_layer("township", ["t1"], ["测试乡"], np.asarray([square], dtype=object))
+    lu_empty = write_tif(
+        tmp_path / "lu0.tif", np.zeros((20, 20), np.uint8), grid, EQUAL_AREA, nodata=0
+    )
+    lu_full = write_tif(
+        tmp_path / "lu1.tif", np.full((20, 20), 21, np.uint8), grid, EQUAL_AREA, nodata=0
+    )
+    nd_empty = write_tif(
+        tmp_path / "nd0.tif", np.full((20, 20), -32768, np.int16), grid, EQUAL_AREA, nodata=-32768
+    )
+    tables = pd.DataFrame({"region_code": ["t1"]}).set_index("region_code")
+    common = {"year": 2024, "method": load_method(), "mapping": load_mapping("cas25"), "ndvi_scale": 1e-4,
+              "tables": tables}  # fmt: skip
+    with pytest.raises(ValidationError, match="测试乡: 区域内土地利用栅格全部为无数据"):
+        derive_rows(layer, landuse=open_raster(lu_empty), ndvi=open_raster(nd_empty), **common)
+    with pytest.raises(ValidationError, match="测试乡: 区域内 NDVI 栅格全部为无数据"):
+        derive_rows(layer, landuse=open_raster(lu_full), ndvi=open_raster(nd_empty), **common)
+
+
+def gpd_box_wgs84(minx: float, miny: float, maxx: float, maxy: float) -> object:
+    import geopandas as gpd
+    import shapely
+
+    from ecoplan.geo.crs import EQUAL_AREA
+
+    return (
+        gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy)], crs=EQUAL_AREA).to_crs(4326).values[0]
+    )
