@@ -30,7 +30,6 @@ from ecoplan.geo.crs import EQUAL_AREA, WGS84, geometry_gcj02_to_wgs84, is_gcj02
 
 Level = Literal["city", "district", "zone", "township"]
 LEVELS: Final = ("city", "district", "zone", "township")
-LEVEL_NAMES: Final = {"city": "全市", "district": "区", "zone": "功能区", "township": "乡镇街道"}
 
 CODE_FIELDS: Final = ("region_code", "adcode", "code", "xzqdm", "gb", "ADCODE", "CODE")
 NAME_FIELDS: Final = ("region_name", "name", "名称", "xzqmc", "NAME", "Name")
@@ -66,16 +65,6 @@ class RegionLayer:
         if target == WGS84:
             return self.geometries
         return np.asarray(gpd.GeoSeries(self.geometries, crs=WGS84).to_crs(target).values)
-
-    def to_geojson(self) -> dict[str, object]:
-        frame = gpd.GeoDataFrame(
-            {"region_code": list(self.codes), "region_name": list(self.names)},
-            geometry=list(self.geometries),
-            crs=WGS84,
-        )
-        import json
-
-        return dict(json.loads(frame.to_json()))
 
 
 def _pick(

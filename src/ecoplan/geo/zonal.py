@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
 import shapely
 import xarray as xr
 from affine import Affine
@@ -116,18 +115,6 @@ class ZonalStats:
         for arr in self.class_area_m2.values():
             total = total + arr
         return total
-
-    def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame({"region_code": self.layer.codes, "region_name": self.layer.names})
-        frame["region_area_km2"] = self.layer.areas_km2
-        frame["covered_km2"] = self.covered_m2 / 1e6
-        for cls in sorted(self.class_area_m2):
-            frame[f"class_{cls}_km2"] = self.class_area_m2[cls] / 1e6
-        if self.class_area_m2:
-            frame["class_nodata_km2"] = self.class_nodata_m2 / 1e6
-        for name in self.value_sum:
-            frame[f"{name}_mean"] = self.mean(name)
-        return frame
 
 
 def make_plan(
