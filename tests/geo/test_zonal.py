@@ -179,3 +179,25 @@ def test_runs_on_a_distributed_cluster(two_regions: RegionLayer) -> None:
         remote = zonal_stats(two_regions, classes=classes, scheduler=cluster.scheduler_address)
     for cls, arr in local.class_area_m2.items():
         assert remote.class_area_m2[cls] == pytest.approx(arr)
+
+
+def test_a_subset_of_an_opened_file_is_not_read_as_the_whole_file(
+    tmp_path: Path, two_regions: RegionLayer
+) -> None:
+    big = np.zeros((8, 8), dtype=np.uint8)
+    big[4:, 4:] = CLASSES  # the hand-case grid is the bottom-right quarter of a larger file
+    path = write_tif(
+        tmp_path / "big.tif", big, GRID @ Affine.translation(-4, -4), EQUAL_AREA, nodata=255
+    )
+    whole = zonal_stats(two_regions, classes=open_raster(path, chunk=4))
+    subset = zonal_stats(
+        two_regions, classes=open_raster(path, chunk=4).isel(y=slice(4, 8), x=slice(4, 8))
+    )
+    # same answers as the hand case (region A, class 1: 225 m²) either way
+    assert whole.class_area_m2[1][0] == pytest.approx(225) and subset.class_area_m2[1][
+        0
+    ] == pytest.approx(225)
+    # B sticks out above the subset (not above the whole file): 600 of its 750 m² are covered
+    assert subset.covered_m2 == pytest.approx([600, 600]) and whole.covered_m2 == pytest.approx(
+        [600, 750]
+    )

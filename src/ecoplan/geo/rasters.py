@@ -119,6 +119,8 @@ def open_raster(path: Path, *, chunk: int | None = DEFAULT_CHUNK) -> xr.DataArra
         raise InputFileError(path, "文件含多个子数据集，请指定其中一个")
     data = data.isel(band=0, drop=True)
     data.attrs["source_path"] = str(path)
+    # what the file holds: a later subset keeps the attrs but not this shape and transform
+    data.attrs["source_grid"] = (*data.shape, *data.rio.transform()[:6])
     grid_of(data, name=path.name)
     if chunk is None:
         data = data.load()

@@ -366,9 +366,10 @@ def zonal_stats(
 
 
 def _lazy_file(data: xr.DataArray) -> str | None:
-    """The GeoTIFF behind a lazily opened DataArray (band 1, unmodified), else None."""
+    """The GeoTIFF behind a lazily opened DataArray (band 1, not subset), else None."""
     path = data.attrs.get("source_path")
-    return str(path) if path and data.chunks is not None else None
+    whole = data.attrs.get("source_grid") == (*data.shape, *data.rio.transform()[:6])
+    return str(path) if path and whole and data.chunks is not None else None
 
 
 def _read_windows(paths: list[str], r0: int, c0: int, h: int, w: int) -> list[NDArray[Any]]:

@@ -165,7 +165,9 @@ def derive_rows(
     scheduler: str | None = None,
 ) -> pd.DataFrame:
     """One layer's rows of the indicator table."""
-    if landuse.rio.crs != ndvi.rio.crs or landuse.shape != ndvi.shape:
+    from ecoplan.geo.rasters import grid_of
+
+    if not grid_of(landuse, name="土地利用").same_as(grid_of(ndvi, name="NDVI")):
         lu_stats = zonal_stats(layer, classes=landuse, scheduler=scheduler)
         nd_stats = zonal_stats(layer, values={"ndvi": ndvi}, scheduler=scheduler)
     else:
