@@ -64,11 +64,16 @@ def test_only_coordinator_or_admin_publishes(
     assert denied.status_code == 403
     public = TestClient(login("coord").app)
     assert "暂无已发布" in public.get("/public/ei").text
+    assert public.get("/public/ei/bulletin.docx").status_code == 404
     coord = login("coord")
     done = coord.post("/ei/runs/2/publish", data={"csrf": csrf_of(coord, "/ei")})
     assert done.status_code == 303
     shown = public.get("/public/ei").text
     assert "69.3" in shown and "/ei/runs/2/regions" not in shown  # no links into internal pages
+    bulletin = public.get("/public/ei/bulletin.docx")
+    assert bulletin.status_code == 200 and "69.3" in "".join(
+        p.text for p in Document(io.BytesIO(bulletin.content)).paragraphs
+    )
     again = coord.post("/ei/runs/2/publish", data={"csrf": csrf_of(coord, "/ei")})
     assert again.status_code == 409
 

@@ -58,7 +58,10 @@ def ei_region(request: Request, run_id: Id, code: str, session: Db) -> Response:
 
 @router.get("/ei/runs/{run_id}/bulletin.docx", dependencies=[Depends(current_account)])
 def ei_bulletin(run_id: Id, session: Db) -> Response:
-    run = runs.get_run(session, run_id)
+    return _docx(runs.get_run(session, run_id))
+
+
+def _docx(run: EIRun) -> Response:
     return Response(ei_bulletin_docx(run), media_type=DOCX,
                     headers={"Content-Disposition": f"attachment; filename=ei-{run.year}-{run.id}.docx"})  # fmt: skip
 
@@ -78,3 +81,12 @@ def public_ei(request: Request, session: Db, viewer: OptionalAccount) -> Respons
     if run is not None:
         context |= _context(run)
     return render(request, "public_ei.html", context)
+
+
+@router.get("/public/ei/bulletin.docx")
+def public_bulletin(session: Db) -> Response:
+    """The bulletin of the latest published run, for anyone (task 11.1 对社会公布)."""
+    run = runs.latest_run(session, published_only=True)
+    if run is None:
+        raise NotFoundError("暂无已发布的生态环境质量评价结果")
+    return _docx(run)
