@@ -100,32 +100,45 @@ def read_layer(
     """
     if level not in LEVELS:
         raise ValidationError(f"未知的区划层级“{level}”(可选: {', '.join(LEVELS)})")
+    frame, geoms = read_vector_wgs84(path, crs, crs_option="--regions-crs")
+    if frame.empty:
+        raise InputFileError(path, "文件中没有要素")
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    code_col = _pick(columns, code_field, CODE_FIELDS, "代码", path)
+    name_col = _pick(columns, name_field, NAME_FIELDS, "名称", path)
+    codes = [str(v).strip() for v in frame[code_col]]
+    names = [str(v).strip() for v in frame[name_col]]
+    layer = build_layer(level, codes, names, geoms, source=str(path), sha256=file_sha256(path))
+    return layer
+
+
+def read_vector_wgs84(
+    path: Path, crs: str | None = None, *, crs_option: str = "--crs"
+) -> tuple[gpd.GeoDataFrame, NDArray[np.object_]]:
+    """Read a GeoJSON / Shapefile / GeoPackage and its geometries moved to WGS84.
+
+    ``crs`` overrides what the file declares: ``"gcj02"`` for data drawn on Chinese web maps
+    (usually *tagged* EPSG:4326 but GCJ-02), or any EPSG code / WKT. ``crs_option`` names the
+    command-line option in the message when the file declares no CRS.
+    """
     if not path.is_file():
         raise InputFileError(path, "文件不存在")
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputFileError(path, f"无法读取为矢量数据({type(exc).__name__})") from exc
-    if frame.empty:
-        raise InputFileError(path, "文件中没有要素")
-    columns = [c for c in frame.columns if c != frame.geometry.name]
-    code_col = _pick(columns, code_field, CODE_FIELDS, "代码", path)
-    name_col = _pick(columns, name_field, NAME_FIELDS, "名称", path)
     geoms = np.asarray(frame.geometry.values)
     if is_gcj02(crs):
-        geoms = geometry_gcj02_to_wgs84(geoms)
-    else:
-        try:
-            source_crs = CRS.from_user_input(crs) if crs else frame.crs
-        except CRSError as exc:
-            raise InputFileError(path, f"无法识别坐标系“{crs}”") from exc
-        if source_crs is None:
-            raise InputFileError(path, "文件未声明坐标系，请用 --crs 指定(如 EPSG:4326 或 gcj02)")
-        geoms = np.asarray(gpd.GeoSeries(geoms, crs=source_crs).to_crs(WGS84).values)
-    codes = [str(v).strip() for v in frame[code_col]]
-    names = [str(v).strip() for v in frame[name_col]]
-    layer = build_layer(level, codes, names, geoms, source=str(path), sha256=file_sha256(path))
-    return layer
+        return frame, geometry_gcj02_to_wgs84(geoms)
+    try:
+        source_crs = CRS.from_user_input(crs) if crs else frame.crs
+    except CRSError as exc:
+        raise InputFileError(path, f"无法识别坐标系“{crs}”") from exc
+    if source_crs is None:
+        raise InputFileError(
+            path, f"文件未声明坐标系，请用 {crs_option} 指定(如 EPSG:4326 或 gcj02)"
+        )
+    return frame, np.asarray(gpd.GeoSeries(geoms, crs=source_crs).to_crs(WGS84).values)
 
 
 def build_layer(

@@ -57,10 +57,11 @@ def land_use_columns(stats: ZonalStats, mapping: ClassMapping, method: Method) -
         raise ValidationError(
             f"土地利用栅格中有类别映射 {mapping.mapping.id} 未定义的类别: {', '.join(where)}"
         )
-    covered = stats.class_valid_m2() + stats.class_nodata_m2
+    valid = stats.class_valid_m2()
+    covered = valid + stats.class_nodata_m2
     for i, name in enumerate(layer.names):
         share = covered[i] / (layer.areas_km2[i] * 1e6)
-        if stats.class_valid_m2()[i] <= 0:
+        if valid[i] <= 0:
             raise ValidationError(f"{name}: 区域内土地利用栅格全部为无数据(或不在栅格范围内)")
         if share < MIN_COVERAGE:
             raise ValidationError(
@@ -98,30 +99,24 @@ def ndvi_mean(stats: ZonalStats, scale: float) -> np.ndarray[Any, Any]:
     return np.asarray(means)
 
 
-def river_lengths(layer: RegionLayer, rivers: Path, crs: str | None = None) -> np.ndarray[Any, Any]:
-    """Geodesic length (km) of the river lines inside each region."""
-    import geopandas as gpd
+def read_river_network(rivers: Path, crs: str | None = None) -> Any:
+    """The river lines of a vector file as one WGS84 geometry (read once per derivation)."""
     import shapely
-    from pyproj import Geod
 
-    from ecoplan.geo.crs import WGS84, geometry_gcj02_to_wgs84, is_gcj02
+    from ecoplan.geo.regions import read_vector_wgs84
 
-    try:
-        frame = gpd.read_file(rivers)
-    except Exception as exc:  # pyogrio raises several types
-        raise InputFileError(rivers, f"无法读取为矢量数据({type(exc).__name__})") from exc
-    lines = np.asarray(frame.geometry.values)
+    _, lines = read_vector_wgs84(rivers, crs, crs_option="--rivers-crs")
     kinds = set(shapely.get_type_id(lines).tolist()) - {1, 5}  # LineString, MultiLineString
     if kinds:
         raise InputFileError(rivers, "河网文件应只含线要素")
-    if is_gcj02(crs):
-        lines = geometry_gcj02_to_wgs84(lines)
-    else:
-        source = crs or frame.crs
-        if source is None:
-            raise InputFileError(rivers, "文件未声明坐标系，请用 --rivers-crs 指定")
-        lines = np.asarray(gpd.GeoSeries(lines, crs=source).to_crs(WGS84).values)
-    network = shapely.union_all(lines)
+    return shapely.union_all(lines)
+
+
+def river_lengths(layer: RegionLayer, network: Any) -> np.ndarray[Any, Any]:
+    """Geodesic length (km) of the river network inside each region."""
+    import shapely
+    from pyproj import Geod
+
     geod = Geod(ellps="WGS84")
     return np.asarray(
         [geod.geometry_length(shapely.intersection(network, g)) / 1000.0 for g in layer.geometries]
@@ -160,11 +155,11 @@ def derive_rows(
     ndvi: Any,
     ndvi_scale: float,
     tables: pd.DataFrame,
-    rivers: Path | None = None,
-    rivers_crs: str | None = None,
+    rivers: Any = None,
     scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """One layer's rows of the indicator table."""
+    """One layer's rows of the indicator table (``rivers``: the network from
+    :func:`read_river_network`, or None to take river length from the tables)."""
     from ecoplan.geo.rasters import grid_of
 
     if not grid_of(landuse, name="土地利用").same_as(grid_of(ndvi, name="NDVI")):
@@ -182,7 +177,7 @@ def derive_rows(
     frame["area_km2"] = layer.areas_km2
     frame["ndvi_mean"] = ndvi_mean(nd_stats, ndvi_scale)
     if rivers is not None:
-        frame["river_length_km"] = river_lengths(layer, rivers, rivers_crs)
+        frame["river_length_km"] = river_lengths(layer, rivers)
     missing_regions = [c for c in layer.codes if c not in tables.index]
     if missing_regions:
         raise ValidationError(f"区域表中缺少这些区域: {', '.join(missing_regions[:10])}")
@@ -212,18 +207,14 @@ def default_ndvi_scale(data: Any) -> tuple[float, str]:
 def load_layers(
     regions: Sequence[Path], levels: Sequence[str], crs: str | None
 ) -> list[RegionLayer]:
-    from ecoplan.geo.regions import LEVELS, beijing_layers, read_layer
+    from ecoplan.geo.regions import beijing_layers, read_layer
 
     if not regions:
         return list(beijing_layers())
     if len(levels) != len(regions):
         raise ValidationError("每个 --regions 需要一个对应的 --level(city|district|zone|township)")
-    layers = []
-    for path, level in zip(regions, levels, strict=True):
-        if level not in LEVELS:
-            raise ValidationError(f"未知的区划层级“{level}”(可选: {', '.join(LEVELS)})")
-        layers.append(read_layer(path, level=level, crs=crs))  # type: ignore[arg-type]
-    return layers
+    # read_layer checks the level names
+    return [read_layer(p, level=lv, crs=crs) for p, lv in zip(regions, levels, strict=True)]  # type: ignore[arg-type]
 
 
 def derive_table(
@@ -264,6 +255,7 @@ def derive_table(
         ndvi_scale, note = default_ndvi_scale(nd)
         provenance.notes.append(note)
     region_tables = read_region_tables(tables)
+    network = read_river_network(rivers, rivers_crs) if rivers is not None else None
     frames = [
         derive_rows(
             layer,
@@ -274,8 +266,7 @@ def derive_table(
             ndvi=nd,
             ndvi_scale=ndvi_scale,
             tables=region_tables,
-            rivers=rivers,
-            rivers_crs=rivers_crs,
+            rivers=network,
             scheduler=scheduler,
         )  # fmt: skip
         for layer in layers
