@@ -18,7 +18,7 @@ dask.distributed cluster), then sums the partial results. Memory is bounded by b
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -68,16 +68,14 @@ class Partial:
 
     n: int
     class_area: dict[int, Floats] = field(default_factory=dict)
-    class_nodata_area: Floats | None = None
     value_sum: dict[str, Floats] = field(default_factory=dict)
     value_area: dict[str, Floats] = field(default_factory=dict)
-    touched_area: Floats | None = None
+    class_nodata_area: Floats = field(init=False)
+    touched_area: Floats = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.class_nodata_area is None:
-            self.class_nodata_area = np.zeros(self.n)
-        if self.touched_area is None:
-            self.touched_area = np.zeros(self.n)
+        self.class_nodata_area = np.zeros(self.n)
+        self.touched_area = np.zeros(self.n)
 
     def add(self, other: Partial) -> Partial:
         for cls, arr in other.class_area.items():
@@ -86,8 +84,6 @@ class Partial:
             self.value_sum[name] = self.value_sum.get(name, 0.0) + arr
         for name, arr in other.value_area.items():
             self.value_area[name] = self.value_area.get(name, 0.0) + arr
-        assert self.class_nodata_area is not None and other.class_nodata_area is not None
-        assert self.touched_area is not None and other.touched_area is not None
         self.class_nodata_area = self.class_nodata_area + other.class_nodata_area
         self.touched_area = self.touched_area + other.touched_area
         return self
@@ -152,9 +148,7 @@ def block_partial(
     x0 = g.transform.c + c0 * g.dx
     y0 = g.transform.f + r0 * g.dy
     block_transform = Affine(g.dx, 0.0, x0, 0.0, g.dy, y0)
-    xa, xb = sorted((x0, x0 + w * g.dx))
-    ya, yb = sorted((y0, y0 + h * g.dy))
-    hits = _regions_in(plan, xa, ya, xb, yb)
+    hits = _regions_in_block(plan, r0, c0, h, w)
     out = Partial(plan.n)
     if len(hits) == 0:
         return out
@@ -216,7 +210,6 @@ def block_partial(
             continue
         frac = boundary_fractions(plan.geometries[i], rows, cols, x0=x0, y0=y0, dx=g.dx, dy=g.dy)
         delta = (frac - (labels[rows, cols] == i + 1)) * areas[rows]
-        assert out.touched_area is not None and out.class_nodata_area is not None
         out.touched_area[i] += delta.sum()
         if classes is not None:
             cls = classes[rows, cols]
@@ -233,17 +226,23 @@ def block_partial(
     return out
 
 
-def _regions_in(plan: ZonalPlan, xa: float, ya: float, xb: float, yb: float) -> NDArray[np.intp]:
-    """Indices of the regions whose bounding box meets the rectangle."""
+def _regions_in_block(plan: ZonalPlan, r0: int, c0: int, h: int, w: int) -> NDArray[np.intp]:
+    """Indices of the regions whose bounding box meets the block of h × w pixels at (r0, c0)."""
+    g = plan.grid
+    xa, xb = sorted((g.transform.c + c0 * g.dx, g.transform.c + (c0 + w) * g.dx))
+    ya, yb = sorted((g.transform.f + r0 * g.dy, g.transform.f + (r0 + h) * g.dy))
     b = plan.bbox
     return np.flatnonzero((b[:, 0] < xb) & (b[:, 2] > xa) & (b[:, 1] < yb) & (b[:, 3] > ya))
 
 
-def _block_has_regions(plan: ZonalPlan, r0: int, c0: int, h: int, w: int) -> bool:
-    g = plan.grid
-    xa, xb = sorted((g.transform.c + c0 * g.dx, g.transform.c + (c0 + w) * g.dx))
-    ya, yb = sorted((g.transform.f + r0 * g.dy, g.transform.f + (r0 + h) * g.dy))
-    return len(_regions_in(plan, xa, ya, xb, yb)) > 0
+def _windows(plan: ZonalPlan, block: int) -> Iterator[tuple[int, int, int, int]]:
+    """(r0, c0, h, w) of the block-sized windows of the grid that meet a region; others are
+    never read."""
+    for r0 in range(0, plan.grid.height, block):
+        for c0 in range(0, plan.grid.width, block):
+            h, w = min(block, plan.grid.height - r0), min(block, plan.grid.width - c0)
+            if len(_regions_in_block(plan, r0, c0, h, w)):
+                yield r0, c0, h, w
 
 
 def _valid(arr: NDArray[Any], nodata: float | int | None) -> NDArray[np.bool_]:
@@ -354,7 +353,6 @@ def zonal_stats(
         total = _run_dask(plan, classes, values, chunk, scheduler)
     else:
         total = _run_numpy(plan, classes, values, chunk)
-    assert total.class_nodata_area is not None and total.touched_area is not None
     return ZonalStats(
         layer=layer,
         class_area_m2=dict(sorted(total.class_area.items())),
@@ -402,14 +400,10 @@ def _run_file_windows(
 
     files = [p for p in paths if p is not None]
     plan_ref = delayed(plan, pure=True)
-    parts = []
-    for r0 in range(0, plan.grid.height, block):
-        for c0 in range(0, plan.grid.width, block):
-            h, w = min(block, plan.grid.height - r0), min(block, plan.grid.width - c0)
-            if _block_has_regions(plan, r0, c0, h, w):
-                parts.append(
-                    delayed(file_block_partial)(plan_ref, files, has_classes, r0, c0, h, w)
-                )
+    parts = [
+        delayed(file_block_partial)(plan_ref, files, has_classes, r0, c0, h, w)
+        for r0, c0, h, w in _windows(plan, block)
+    ]
     return _fill_missing(compute(_tree_sum(parts, plan.n), scheduler=scheduler), plan)
 
 
@@ -419,19 +413,10 @@ def _run_numpy(
     cls = np.asarray(classes.values) if classes is not None else None
     vals = tuple(np.asarray(v.values) for v in values.values())
     total = Partial(plan.n)
-    for r0 in range(0, plan.grid.height, chunk):
-        for c0 in range(0, plan.grid.width, chunk):
-            if not _block_has_regions(plan, r0, c0, chunk, chunk):
-                continue  # no region here: skip the block
-            window = (slice(r0, r0 + chunk), slice(c0, c0 + chunk))
-            part = block_partial(
-                plan,
-                r0,
-                c0,
-                cls[window] if cls is not None else None,
-                tuple(v[window] for v in vals),
-            )
-            total.add(part)
+    for r0, c0, h, w in _windows(plan, chunk):
+        window = (slice(r0, r0 + h), slice(c0, c0 + w))
+        classes_block = cls[window] if cls is not None else None
+        total.add(block_partial(plan, r0, c0, classes_block, tuple(v[window] for v in vals)))
     return _fill_missing(total, plan)
 
 
@@ -463,7 +448,7 @@ def _run_dask(
     parts = []
     for bi, r0 in enumerate(row_starts):
         for bj, c0 in enumerate(col_starts):
-            if not _block_has_regions(plan, int(r0), int(c0), chunks[0][bi], chunks[1][bj]):
+            if not len(_regions_in_block(plan, int(r0), int(c0), chunks[0][bi], chunks[1][bj])):
                 continue  # no region here: the block is never read
             cls_block = blocks[0][bi, bj] if classes is not None else None
             value_blocks = tuple(b[bi, bj] for b in blocks[1 if classes is not None else 0 :])
