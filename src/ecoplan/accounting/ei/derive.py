@@ -24,8 +24,9 @@ import pandas as pd
 from ecoplan.accounting.ei.mapping import ClassMapping
 from ecoplan.accounting.ei.method import Method
 from ecoplan.accounting.ei.table import OPTIONAL, required_columns
+from ecoplan.datafiles import file_record
 from ecoplan.errors import InputFileError, ValidationError
-from ecoplan.geo.regions import RegionLayer, file_sha256
+from ecoplan.geo.regions import RegionLayer
 from ecoplan.geo.zonal import ZonalStats, zonal_stats
 
 MIN_COVERAGE = 0.95
@@ -38,7 +39,7 @@ class Provenance:
     notes: list[str] = field(default_factory=list)
 
     def add_file(self, role: str, path: Path) -> None:
-        self.inputs[role] = {"path": str(path), "sha256": file_sha256(path)}
+        self.inputs[role] = file_record(path)
 
 
 def land_use_columns(stats: ZonalStats, mapping: ClassMapping, method: Method) -> pd.DataFrame:

@@ -30,10 +30,10 @@ from ecoplan.accounting.ei.method import Method, load_method
 from ecoplan.accounting.ei.models import EIRun
 from ecoplan.accounting.ei.runs import previous_year_ei, store_run
 from ecoplan.accounting.ei.table import IndicatorRow, read_table, rows_from_frame
-from ecoplan.datafiles import parse_toml, validated
+from ecoplan.datafiles import file_record, parse_toml, validated
 from ecoplan.errors import InputFileError
 from ecoplan.errors import ValidationError as UserValidationError
-from ecoplan.geo.regions import RegionLayer, file_sha256
+from ecoplan.geo.regions import RegionLayer
 
 
 class RegionFile(BaseModel):
@@ -103,11 +103,7 @@ def indicator_rows(
     i = config.inputs
     if i.indicators is not None:
         rows = read_table(i.indicators, method)
-        return rows, {
-            "inputs": {
-                "indicators": {"path": str(i.indicators), "sha256": file_sha256(i.indicators)}
-            }
-        }
+        return rows, {"inputs": {"indicators": file_record(i.indicators)}}
     if i.landuse is None or i.ndvi is None:
         raise UserValidationError("配置需给出 inputs.indicators，或 inputs.landuse 与 inputs.ndvi")
     from ecoplan.accounting.ei.derive import derive_table
