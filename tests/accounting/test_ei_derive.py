@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from ecoplan.accounting.ei.derive import derive_table
 from ecoplan.accounting.ei.method import load_method
 from ecoplan.accounting.ei.table import rows_from_frame
 from ecoplan.cli import app
-from ecoplan.demo.geodata import region_table, write_rasters, write_rivers
+from ecoplan.demo.geodata import write_rasters, write_region_table, write_rivers
 from ecoplan.errors import ValidationError
 from ecoplan.geo.regions import beijing_layers
 
@@ -29,12 +28,7 @@ def demo_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("ei")
     city, districts = beijing_layers()
     landuse, ndvi = write_rasters(folder, city, 1000.0)
-    table = folder / "regions.csv"
-    rows = region_table([city, districts])
-    with table.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    table = write_region_table(folder / "regions.csv", [city, districts])
     return {"landuse": landuse, "ndvi": ndvi, "table": table, "rivers": write_rivers(folder / "rivers.geojson"),
             "layers": [city, districts], "folder": folder}  # fmt: skip
 

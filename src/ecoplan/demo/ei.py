@@ -7,7 +7,6 @@ in seconds; everything is labelled 演示数据.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,7 +17,7 @@ from ecoplan.accounting.ei.mapping import load_mapping
 from ecoplan.accounting.ei.models import EIRun
 from ecoplan.accounting.ei.pipeline import RunConfig, RunInputs, run_assessment
 from ecoplan.accounting.ei.runs import publish_run
-from ecoplan.demo.geodata import DEMO_LABEL, region_table, write_rasters, write_rivers
+from ecoplan.demo.geodata import DEMO_LABEL, write_rasters, write_region_table, write_rivers
 from ecoplan.geo.regions import beijing_layers
 
 DEMO_YEARS = (2023, 2024)
@@ -36,12 +35,7 @@ def load_demo_ei(session: Session, folder: Path) -> list[EIRun] | None:
     made: list[EIRun] = []
     for year in DEMO_YEARS:
         landuse, ndvi = write_rasters(folder, city, RESOLUTION_M, year=year)
-        table = folder / f"regions_{year}.csv"
-        rows = region_table([city, districts], year)
-        with table.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        table = write_region_table(folder / f"regions_{year}.csv", [city, districts], year)
         config = RunConfig(
             year=year, title=f"{year}年生态环境质量评价({DEMO_LABEL})", demo=True,
             inputs=RunInputs(landuse=landuse, ndvi=ndvi, tables=[table], rivers=rivers),

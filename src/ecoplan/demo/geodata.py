@@ -266,3 +266,15 @@ def region_table(
                 "precip_mm": round(560 * f[9], 1), "restriction_level": 0,
             })  # fmt: skip
     return rows
+
+
+def write_region_table(path: Path, layers: list[RegionLayer], year: int = 2024) -> Path:
+    """:func:`region_table` as the CSV that ``ecoplan ei derive --table`` reads."""
+    import csv
+
+    rows = region_table(layers, year)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

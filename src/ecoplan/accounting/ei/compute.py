@@ -262,7 +262,6 @@ def compute(
     ``previous`` is either last year's indicator rows (computed here with the same method) or
     last year's EI by region code (from a stored run of the same method).
     """
-    rows = list(rows)
     results = [compute_row(r, method) for r in rows]
     results += area_weighted(results, method)
     if previous is None:
@@ -270,9 +269,7 @@ def compute(
     if isinstance(previous, dict):
         prior = previous
     else:
-        prior_results = [compute_row(r, method) for r in previous]
-        prior_results += area_weighted(prior_results, method)
-        prior = {r.region_code: r.ei for r in prior_results}
+        prior = {r.region_code: r.ei for r in compute(previous, method)}
     return [
         with_change(r, prior[r.region_code], method) if r.region_code in prior else r
         for r in results
