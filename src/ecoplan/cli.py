@@ -66,8 +66,6 @@ def _print_document_table(document: Any) -> None:
 
 
 # -- database plumbing ------------------------------------------------------------------------
-_engine = cli_engine
-_actor = cli_actor
 
 
 @db_app.command("upgrade")
@@ -88,7 +86,7 @@ def db_backup(out: Annotated[Path, typer.Argument(help="备份文件(.zip)")]) -
     from ecoplan.config import get_settings
     from ecoplan.ops.backup import backup
 
-    manifest = backup(_engine(), get_settings().data_dir, out)
+    manifest = backup(cli_engine(), get_settings().data_dir, out)
     console.print(f"已备份到 {out}:{sum(manifest.rows.values())} 行,{manifest.evidence_files} 个佐证文件,"
                   f"数据库版本 {manifest.revision}")  # fmt: skip
 
@@ -100,7 +98,7 @@ def db_restore(archive: Annotated[Path, typer.Argument(help="备份文件(.zip)"
     from ecoplan.config import get_settings
     from ecoplan.ops.backup import restore
 
-    manifest = restore(_engine(raw=True), get_settings().data_dir, archive)
+    manifest = restore(cli_engine(raw=True), get_settings().data_dir, archive)
     console.print(f"已恢复 {sum(manifest.rows.values())} 行和 {manifest.evidence_files} 个佐证文件")
 
 
@@ -123,11 +121,11 @@ def import_plan_file(session: Any, file: Path) -> Any:
     from ecoplan.plans.store import import_document
     from ecoplan.units import service
 
-    service.sync_builtin(session, actor=_actor())
+    service.sync_builtin(session, actor=cli_actor())
     directory = service.directory(session)
     document = parse_file(file, directory)
     return import_document(
-        session, document, actor=_actor(), directory=directory, parser_version=PARSER_VERSION
+        session, document, actor=cli_actor(), directory=directory, parser_version=PARSER_VERSION
     )
 
 
@@ -145,7 +143,7 @@ def plan_import(
         return
     # Parsed inside the transaction (with the database's unit directory): a bad file
     # raises before anything is committed, so it leaves no rows behind.
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         result = import_plan_file(session, file)
         _print_import(result)
 
@@ -181,9 +179,9 @@ def _import_edits(file: Path) -> None:
     from ecoplan.plans.exchange import apply_edited_xlsx
     from ecoplan.units import service
 
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         plan, reports = apply_edited_xlsx(
-            session, file, actor=_actor(), directory=service.directory(session)
+            session, file, actor=cli_actor(), directory=service.directory(session)
         )
         table = Table(title=f"{plan.title}:逐行导入结果")
         for column in ("行", "措施编号", "结果", "说明"):
@@ -205,7 +203,7 @@ def plan_list() -> None:
     from ecoplan.plans.models import Plan
     from ecoplan.plans.store import active_measures
 
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         table = Table(title="计划")
         for column in ("编号", "标题", "年份", "版本", "措施"):
             table.add_column(column)
@@ -227,7 +225,7 @@ def plan_show(plan: PlanOption = None) -> None:
     from ecoplan.db import session_scope
     from ecoplan.plans.store import current_document, plan_by_ref
 
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         _print_document_table(current_document(plan_by_ref(session, plan)))
 
 
@@ -242,7 +240,7 @@ def plan_diff(
     from ecoplan.db import session_scope
     from ecoplan.plans.store import diff_revisions, plan_by_ref
 
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         p = plan_by_ref(session, plan)
         to_number = to_rev or len(p.revisions)
         from_number = from_rev or max(1, to_number - 1)
@@ -270,7 +268,7 @@ def plan_export(
     from ecoplan.plans.exchange import export_plan
     from ecoplan.plans.store import plan_by_ref
 
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         count = export_plan(session, plan_by_ref(session, plan), fmt, out)
     console.print(f"已导出{count}条措施到 {out}")
 
@@ -288,10 +286,10 @@ def plan_review(
     from ecoplan.db import session_scope
     from ecoplan.plans.store import mark_reviewed, plan_by_ref, review_queue
 
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         p = plan_by_ref(session, plan)
         if accept:
-            count = mark_reviewed(session, p, accept, actor=_actor())
+            count = mark_reviewed(session, p, accept, actor=cli_actor())
             console.print(f"已确认{count}条措施。")
         items = review_queue(session, p, get_settings().review_threshold)
         table = Table(title=f"待核对:{len(items)}条措施")
@@ -326,14 +324,14 @@ def plan_edit(
     roles = {"lead": lead, "responsible": responsible, "assisting": assisting}
     if not fields and all(v is None for v in roles.values()):
         raise ValidationError("没有给出要修改的字段")
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         directory = service.directory(session)
         for role, value in roles.items():
             if value is not None:  # unknown names are refused by revise()
                 fields[role] = split_unit_cell(value, directory).names
         p = plan_by_ref(session, plan)
         revision = revise(
-            session, p, {uid: fields}, actor=_actor(), kind="edit", directory=directory
+            session, p, {uid: fields}, actor=cli_actor(), kind="edit", directory=directory
         )
         console.print("没有变化" if revision is None else f"已保存为第{revision.number}版")
 
@@ -352,10 +350,16 @@ def plan_designate(
     from ecoplan.plans.store import plan_by_ref
     from ecoplan.units import service
 
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         p = plan_by_ref(session, plan)
         names = designate(
-            session, p, uid, units, role=role, actor=_actor(), directory=service.directory(session)
+            session,
+            p,
+            uid,
+            units,
+            role=role,
+            actor=cli_actor(),
+            directory=service.directory(session),
         )
         console.print(f"{uid} 的{role}已指定为:{'、'.join(names)}")
 
@@ -368,8 +372,8 @@ def units_list() -> None:
     from ecoplan.db import session_scope
     from ecoplan.units import service
 
-    with session_scope(_engine()) as session:
-        service.sync_builtin(session, actor=_actor())
+    with session_scope(cli_engine()) as session:
+        service.sync_builtin(session, actor=cli_actor())
         table = Table(title="单位名录")
         for column in ("编码", "名称", "类型", "别名"):
             table.add_column(column)
@@ -393,10 +397,10 @@ def units_add(
     from ecoplan.db import session_scope
     from ecoplan.units import service
 
-    with session_scope(_engine()) as session:
-        service.sync_builtin(session, actor=_actor())
+    with session_scope(cli_engine()) as session:
+        service.sync_builtin(session, actor=cli_actor())
         unit = service.add_unit(session, name=name, kind=kind, code=code, full_name=full_name,
-                                aliases=tuple(alias or ()), actor=_actor())  # fmt: skip
+                                aliases=tuple(alias or ()), actor=cli_actor())  # fmt: skip
         console.print(f"已添加单位 {unit.code} {unit.name}")
 
 
@@ -410,9 +414,9 @@ def units_alias(
     from ecoplan.db import session_scope
     from ecoplan.units import service
 
-    with session_scope(_engine()) as session:
-        service.sync_builtin(session, actor=_actor())
-        found = service.add_alias(session, unit, alias, actor=_actor())
+    with session_scope(cli_engine()) as session:
+        service.sync_builtin(session, actor=cli_actor())
+        found = service.add_alias(session, unit, alias, actor=cli_actor())
         console.print(f"{found.name} 的别名:{'、'.join(a.alias for a in found.aliases)}")
 
 
@@ -425,9 +429,9 @@ def units_load(
     from ecoplan.db import session_scope
     from ecoplan.units import service
 
-    with session_scope(_engine()) as session:
-        service.sync_builtin(session, actor=_actor())
-        count = service.load_units_csv(session, file, actor=_actor())
+    with session_scope(cli_engine()) as session:
+        service.sync_builtin(session, actor=cli_actor())
+        count = service.load_units_csv(session, file, actor=cli_actor())
         console.print(f"已导入{count}个单位")
 
 
@@ -440,8 +444,8 @@ def units_resolve(
     from ecoplan.db import session_scope
     from ecoplan.units import service
 
-    with session_scope(_engine()) as session:
-        service.sync_builtin(session, actor=_actor())
+    with session_scope(cli_engine()) as session:
+        service.sync_builtin(session, actor=cli_actor())
         resolution = service.directory(session).resolve(name)
         labels = {"unit": "单位", "group": "群组", "placeholder": "待指定", "unknown": "未知"}
         console.print(f"{resolution.written}:{labels[resolution.kind]}")
@@ -470,7 +474,7 @@ def demo(
     # The sample plan is for 2024: the demo clock stands in mid-2024 so lights mean something.
     os.environ.setdefault("ECOPLAN_TODAY", DEMO_TODAY.isoformat())
     get_settings.cache_clear()
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         result = import_plan_file(session, sample_plan_path())
         _print_import(result)
         plan = result.plan
@@ -521,7 +525,7 @@ def _serve(host: str, port: int) -> None:
     from ecoplan.web.app import create_app
 
     console.print(f"网页服务:http://{host}:{port}/  接口文档:http://{host}:{port}/api/docs")
-    uvicorn.run(create_app(_engine()), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(cli_engine()), host=host, port=port, log_level="info")
 
 
 @app.command("serve")
@@ -549,8 +553,8 @@ def remind_run(
     from ecoplan.supervision.reminders import run_reminders
 
     day = dt.date.fromisoformat(today) if today else clock()
-    with session_scope(_engine()) as session:
-        run = run_reminders(session, plan_by_ref(session, plan), day, actor=_actor())
+    with session_scope(cli_engine()) as session:
+        run = run_reminders(session, plan_by_ref(session, plan), day, actor=cli_actor())
         console.print(f"{day}:新通知 {len(run.notifications)} 条,新督办单 {len(run.orders)} 张,"
                       f"解除督办单 {run.resolved} 张,发出邮件 {run.emailed} 封")  # fmt: skip
 
@@ -569,10 +573,10 @@ def cycle(
     from ecoplan.plans.store import plan_by_ref
     from ecoplan.supervision.periods import configure_cycle, periods
 
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         p = plan_by_ref(session, plan)
         configure_cycle(session, p, frequency=frequency, due_days=due_days, remind_days=remind_days,
-                        close_remind_days=close_remind_days, actor=_actor())  # fmt: skip
+                        close_remind_days=close_remind_days, actor=cli_actor())  # fmt: skip
         rows = periods(session, p)
         console.print(f"{p.title}:{len(rows)} 个填报周期,"
                       f"首期 {rows[0].label} 截止 {rows[0].report_due}")  # fmt: skip
@@ -595,9 +599,9 @@ def users_add(
     from ecoplan.db import session_scope
 
     secret = password or secrets.token_urlsafe(12)
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         create_account(session, username=username, password=secret, role=role, unit_code=unit,
-                       display_name=name, email=email, actor=_actor())  # fmt: skip
+                       display_name=name, email=email, actor=cli_actor())  # fmt: skip
     console.print(f"已创建 {username}" + ("" if password else f",初始密码:{secret}"))
 
 
@@ -611,7 +615,7 @@ def users_list() -> None:
     table = Table()
     for column in ("用户名", "显示名", "角色", "单位", "启用"):
         table.add_column(column)
-    with session_scope(_engine()) as session:
+    with session_scope(cli_engine()) as session:
         for a in list_accounts(session):
             table.add_row(a.username, a.display_name, a.role, a.unit.name if a.unit else "",
                           "是" if a.active else "否")  # fmt: skip
@@ -628,8 +632,8 @@ def users_passwd(username: str) -> None:
     from ecoplan.db import session_scope
 
     secret = secrets.token_urlsafe(12)
-    with session_scope(_engine()) as session:
-        set_password(session, account_by_username(session, username), secret, actor=_actor())
+    with session_scope(cli_engine()) as session:
+        set_password(session, account_by_username(session, username), secret, actor=cli_actor())
     console.print(f"{username} 的新密码:{secret}")
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from ecoplan.accounting.ei import runs
 from ecoplan.accounting.ei.method import SUBINDICES
 from ecoplan.accounting.ei.models import EIRun
-from ecoplan.web.auth import CurrentAccount, Db, Id, current_account
+from ecoplan.web.auth import Db, Id, current_account
 
 router = APIRouter(prefix="/api/v1/ei", tags=["生态环境质量EI"])
 
@@ -64,9 +64,13 @@ def list_runs(session: Db) -> list[dict[str, Any]]:
     return [_run(r) for r in runs.list_runs(session)]
 
 
-@router.get("/runs/{run_id}", response_model=RunDetailOut, summary="一次 EI 核算的结果、输入和来源")
-def run_detail(run_id: Id, session: Db, account: CurrentAccount) -> dict[str, Any]:
-    del account  # any signed-in account may read results
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunDetailOut,
+    summary="一次 EI 核算的结果、输入和来源",
+    dependencies=[Depends(current_account)],
+)
+def run_detail(run_id: Id, session: Db) -> dict[str, Any]:
     run = runs.get_run(session, run_id)
     results = [
         {**{k: getattr(r, k) for k in RegionOut.model_fields if k != "subindices"},

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ecoplan.clikit import console, user_errors
+from ecoplan.clikit import cli_actor, cli_engine, console, err_console, user_errors
 from ecoplan.errors import ValidationError
 
 if TYPE_CHECKING:  # the domain modules import pandas; keep `ecoplan --help` fast
@@ -57,7 +57,6 @@ def ei_compute(
 
 def _stored_previous(rows: Sequence[IndicatorRow], method: Method) -> dict[str, float] | None:
     from ecoplan.accounting.ei.runs import previous_year_ei
-    from ecoplan.clikit import cli_engine, err_console
     from ecoplan.db import session_scope
 
     years = {r.year for r in rows}
@@ -150,7 +149,6 @@ def ei_run(
 ) -> None:
     """按配置派生指标、计算 EI 并保存一次核算(含输入文件哈希和方法版本)。"""
     from ecoplan.accounting.ei.pipeline import load_config, run_assessment
-    from ecoplan.clikit import cli_actor, cli_engine
     from ecoplan.db import session_scope
 
     parsed = load_config(config)
@@ -175,7 +173,6 @@ def ei_runs() -> None:
     """列出已保存的 EI 核算。"""
     from ecoplan.accounting.ei.models import RUN_STATES
     from ecoplan.accounting.ei.runs import list_runs
-    from ecoplan.clikit import cli_engine
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
@@ -191,7 +188,6 @@ def ei_runs() -> None:
 def ei_publish(run_id: Annotated[int, typer.Argument(help="核算编号")]) -> None:
     """发布一次核算(公开页面和公报使用已发布的结果)。"""
     from ecoplan.accounting.ei.runs import publish_run
-    from ecoplan.clikit import cli_actor, cli_engine
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
@@ -231,7 +227,6 @@ def ei_changes(
     total = sum(p.area_m2 for p in patches) / 1e6
     console.print(f"找到 {len(patches)} 个变化图斑，共 {total:.3f} 平方千米，已写出 {out}")
     if store:
-        from ecoplan.clikit import cli_actor, cli_engine
         from ecoplan.db import session_scope
 
         title = f"{year or ''}年生态用地变化线索".lstrip("年")
