@@ -100,3 +100,29 @@ def test_api_lists_runs_and_details(ei_world: World, login: Callable[[str], Test
         huairou["subindices"]["vegetation_cover"] == 84.8 and huairou["inputs"]["ndvi_mean"] == 0.7
     )
     assert client.get("/api/v1/ei/runs/99").status_code == 404
+
+
+def test_pages_use_the_method_the_run_was_computed_with(
+    world: World, login: Callable[[str], TestClient], tmp_path: Path
+) -> None:
+    from importlib import resources
+
+    text = (
+        resources.files("ecoplan.accounting.ei")
+        .joinpath("methods/hj192-2015.toml")
+        .read_text("utf-8")
+    )
+    text = text.replace('version = "2015"', 'version = "local"')
+    text = text.replace("biological_abundance = 0.35", "biological_abundance = 0.30")
+    text = text.replace("vegetation_cover = 0.25", "vegetation_cover = 0.30")
+    method = tmp_path / "local.toml"
+    method.write_text(text, encoding="utf-8")
+    table = write_table(tmp_path / "t.csv", [record("110116", "怀柔区")])
+    config = RunConfig(
+        year=2024, title="本地方法", method=str(method), inputs=RunInputs(indicators=table)
+    )
+    with session_scope(world.engine) as session:
+        run_id = run_assessment(session, config, actor="test").run.id
+    page = login("coord").get(f"/ei/runs/{run_id}/regions/110116").text
+    # the weights shown are the run's own (0.3 / 0.3), not HJ 192-2015's (0.35 / 0.25)
+    assert '<td class="num">0.3</td>' in page and '<td class="num">0.35</td>' not in page

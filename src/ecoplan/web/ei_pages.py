@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ecoplan.accounting.ei import runs
-from ecoplan.accounting.ei.method import SUBINDEX_NAMES, SUBINDICES, load_method
+from ecoplan.accounting.ei.method import SUBINDEX_NAMES, SUBINDICES
 from ecoplan.accounting.ei.models import RUN_STATES, EIRun
 from ecoplan.errors import NotFoundError, PermissionDenied
 from ecoplan.reports.ei_bulletin import city_row, ei_bulletin_docx, headline
@@ -20,7 +20,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _context(run: EIRun) -> dict[str, object]:
-    grades = [g.label for g in load_method().grades]
+    grades = [g.label for g in runs.method_of(run).grades]
     return {
         "run": run, "city": city_row(run), "headline": headline(run),
         "districts": [r for r in run.results if r.level in ("district", "zone")],
@@ -52,7 +52,7 @@ def ei_region(request: Request, run_id: Id, code: str, session: Db) -> Response:
     row = next((r for r in run.results if r.region_code == code), None)
     if row is None:
         raise NotFoundError(f"第 {run_id} 次核算中没有区域 {code}")
-    return render(request, "ei_region.html", {"run": run, "row": row, "method": load_method(),
+    return render(request, "ei_region.html", {"run": run, "row": row, "method": runs.method_of(run),
                                               "subindices": [(k, SUBINDEX_NAMES[k]) for k in SUBINDICES]})  # fmt: skip
 
 

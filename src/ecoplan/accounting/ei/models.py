@@ -28,6 +28,8 @@ class EIRun(Base):
     method_standard: Mapped[str] = mapped_column(String(80))
     method_name: Mapped[str] = mapped_column(String(200))
     method_sha256: Mapped[str] = mapped_column(String(64))
+    # the whole method as computed with (weights, grades …), so pages never assume the default
+    method_definition: Mapped[Any] = mapped_column(JSONType)
     unverified: Mapped[Any] = mapped_column(JSONType)  # list of method parts not verified
     provenance: Mapped[Any] = mapped_column(JSONType)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

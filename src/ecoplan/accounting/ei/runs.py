@@ -42,6 +42,7 @@ def store_run(
         method_standard=method.method.standard,
         method_name=method.method.name,
         method_sha256=method.sha256,
+        method_definition=method.model_dump(mode="json"),
         unverified=list(method.unverified),
         provenance=provenance,
         is_demo=is_demo,
@@ -109,6 +110,11 @@ def previous_year_ei(
             f"{year - 1} 年只有方法 {runs[0].method_key} 的结果，与 {method.key} 不可比，未计算变化",
         )
     return {}, None
+
+
+def method_of(run: EIRun) -> Method:
+    """The method a run was computed with, as stored with it."""
+    return Method.model_validate(run.method_definition)
 
 
 def get_run(session: Session, run_id: int) -> EIRun:

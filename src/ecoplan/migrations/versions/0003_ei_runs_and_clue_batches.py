@@ -48,6 +48,11 @@ def upgrade() -> None:
         sa.Column("method_name", sa.String(length=200), nullable=False),
         sa.Column("method_sha256", sa.String(length=64), nullable=False),
         sa.Column(
+            "method_definition",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
             "unverified",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
