@@ -86,13 +86,11 @@ def _publication(session: Session) -> Evidence | None:
     lines = [
         f"最新核算:{run.year} 年(第 {run.id} 次,{'已发布' if run.state == 'published' else '未发布'})"
     ]
-    if published is not None:
+    if published is not None and published.published_at is not None:
         lines.append(
             f"最近对社会公布:{published.year} 年结果,发布于 {published.published_at:%Y-%m-%d}"
-            if published.published_at
-            else ""
         )
-    return Evidence("publication", "系统记录:评价结果公布情况", [x for x in lines if x],
+    return Evidence("publication", "系统记录:评价结果公布情况", lines,
                     met=run.state == "published", link=f"/ei?run={run.id}")  # fmt: skip
 
 
