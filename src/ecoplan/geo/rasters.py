@@ -50,6 +50,10 @@ class Grid:
         y1 = y0 + self.height * self.dy
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
+    def window_transform(self, r0: int, c0: int) -> Affine:
+        """The transform of a window whose top-left pixel is (r0, c0)."""
+        return self.transform @ Affine.translation(c0, r0)
+
     def same_as(self, other: Grid) -> bool:
         return (
             self.height == other.height

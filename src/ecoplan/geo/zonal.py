@@ -145,9 +145,8 @@ def block_partial(
     shape = classes.shape if classes is not None else values[0].shape
     h, w = int(shape[0]), int(shape[1])
     g = plan.grid
-    x0 = g.transform.c + c0 * g.dx
-    y0 = g.transform.f + r0 * g.dy
-    block_transform = Affine(g.dx, 0.0, x0, 0.0, g.dy, y0)
+    block_transform = g.window_transform(r0, c0)
+    x0, y0 = block_transform.c, block_transform.f
     hits = _regions_in_block(plan, r0, c0, h, w)
     out = Partial(plan.n)
     if len(hits) == 0:

@@ -75,7 +75,7 @@ def find_changes(
             if not changed.any():
                 continue
             code = (old.astype(np.int32) * 1000 + new.astype(np.int32)) * changed
-            transform = _window_transform(grid, r0, c0)
+            transform = grid.window_transform(r0, c0)
             for geom, value in features.shapes(
                 code, mask=changed, transform=transform, connectivity=8
             ):
@@ -116,12 +116,6 @@ def find_changes(
             )
         )
     return result
-
-
-def _window_transform(grid: Any, r0: int, c0: int) -> Any:
-    from affine import Affine
-
-    return grid.transform @ Affine.translation(c0, r0)
 
 
 def _districts_of(geoms: np.ndarray[Any, Any], districts: RegionLayer) -> list[int]:
