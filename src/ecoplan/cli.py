@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from ecoplan.accounting.ei.cli import ei_app
+from ecoplan.accounting.gep.cli import gep_app
 from ecoplan.clikit import cli_actor, cli_engine, console, user_errors
 
 app = typer.Typer(help="EcoPlan:生态保护行动计划的督办与核算", no_args_is_help=True)
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(remind_app, name="remind")
 app.add_typer(users_app, name="users")
 app.add_typer(ei_app, name="ei")
+app.add_typer(gep_app, name="gep")
 
 
 @plan_app.command("parse")

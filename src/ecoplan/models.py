@@ -1,6 +1,7 @@
 """Every ORM model, imported so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from ecoplan.accounting.ei.models import EIResultRow, EIRun
+from ecoplan.accounting.gep.models import Compensation, GepResult, GepRun
 from ecoplan.accounts.models import Account, LoginAttempt, WebSession
 from ecoplan.audit import AuditEntry
 from ecoplan.cases.models import Clue, ClueBatch
@@ -25,9 +26,12 @@ __all__ = [
     "Closure",
     "Clue",
     "ClueBatch",
+    "Compensation",
     "EIResultRow",
     "EIRun",
     "Evidence",
+    "GepResult",
+    "GepRun",
     "LoginAttempt",
     "Measure",
     "MeasureUnit",
