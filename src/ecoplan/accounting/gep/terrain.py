@@ -41,11 +41,18 @@ def halo_pixels(cap_m: float, pixel_m: float) -> int:
 
 def slope_aspect(dem: Floats, dx: float, dy: float) -> tuple[Floats, Floats]:
     """Slope (radians) and aspect (radians, any reference: only |sin| + |cos| is used)."""
-    z = np.pad(dem, 1, mode="edge")
+    z = np.pad(dem, 1, mode="constant", constant_values=np.nan)
+
+    def at(r: int, c: int) -> Floats:
+        # a neighbour outside the grid or nodata counts as level with the centre, so a block
+        # padded with NaN and the whole grid give the same slope at the grid's edge
+        cell = z[1 + r : 1 + r + dem.shape[0], 1 + c : 1 + c + dem.shape[1]]
+        return np.where(np.isnan(cell), dem, cell)
+
     # Horn (1981): weighted differences over the 3 × 3 window
-    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
-    d, f = z[1:-1, :-2], z[1:-1, 2:]
-    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
+    a, b, c = at(-1, -1), at(-1, 0), at(-1, 1)
+    d, f = at(0, -1), at(0, 1)
+    g, h, i = at(1, -1), at(1, 0), at(1, 1)
     dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * dx)
     dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * dy)
     slope = np.arctan(np.hypot(dzdx, dzdy))

@@ -1,0 +1,144 @@
+"""End-to-end GEP-R runs on a tiny world: aggregation, parity, COGs, bad input, storage."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from sqlalchemy import Engine, select
+
+from ecoplan.accounting.gep.compensation import CompensationConfig, store
+from ecoplan.accounting.gep.pipeline import Accounting, account
+from ecoplan.accounting.gep.runs import compare, get_run, store_run
+from ecoplan.audit import AuditEntry
+from ecoplan.db import session_scope
+from ecoplan.errors import ValidationError
+from tests.gep.conftest import N, config, layers, write_world
+
+
+@pytest.fixture(scope="module")
+def accounting(world: tuple[Path, dict[str, Path]]) -> Accounting:
+    folder, paths = world
+    return account(config(folder, paths), layers=layers())
+
+
+def by(acc: Accounting) -> dict[tuple[str, str], float]:
+    return {(r.region_code, r.service): r.value_yuan for r in acc.rows}
+
+
+def test_districts_sum_to_the_city(accounting: Accounting) -> None:
+    sums: dict[str, float] = defaultdict(float)
+    city: dict[str, float] = {}
+    for r in accounting.rows:
+        if r.level == "district":
+            sums[r.service] += r.value_yuan
+        else:
+            city[r.service] = r.value_yuan
+    assert set(city) == set(accounting.services)
+    for service, value in city.items():
+        assert value > 0, service
+        assert sums[service] == pytest.approx(value, rel=1e-9), service
+
+
+def test_water_conservation_total_by_hand(accounting: Accounting) -> None:
+    west = next(
+        r
+        for r in accounting.rows
+        if r.region_code == "100001" and r.service == "water_conservation"
+    )
+    # the west district is forest on 148 × 300 pixels of 30 m (columns 2–149, all rows):
+    # 148 × 300 × 900 m² = 39,960,000 m²; (600 − 0.0133 × 600 − 400) mm = 192.02 mm
+    # → 39,960,000 m² × 0.19202 m = 7,673,119 m³
+    assert west.quantity == pytest.approx(39_960_000 * 0.19202, rel=1e-6)
+    assert west.unit == "m³" and not west.verified
+
+
+def test_purification_spreads_to_the_city_as_a_sum(accounting: Accounting) -> None:
+    rows = [r for r in accounting.rows if r.service == "air_purification"]
+    city = next(r for r in rows if r.level == "city")
+    assert city.quantity == pytest.approx(sum(r.quantity for r in rows if r.level == "district"))
+
+
+def test_rasters_are_cogs_with_units(accounting: Accounting) -> None:
+    path = accounting.rasters["soil_retention"]
+    with rasterio.open(path) as src:
+        assert src.tags()["unit"] == "t/hm²"
+        assert src.profile["tiled"] and src.shape == (N, N)
+        assert src.overviews(1) or src.shape[0] < 512  # small rasters need no overviews
+    assert Path(accounting.rasters["ecosystem_type"]).is_file()
+
+
+def test_chunking_does_not_change_results(
+    world: tuple[Path, dict[str, Path]], tmp_path: Path, accounting: Accounting
+) -> None:
+    folder, paths = world
+    other = account(config(folder, paths, chunk=512, output=tmp_path / "o2"), layers=layers())
+    a, b = by(accounting), by(other)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert b[key] == pytest.approx(a[key], rel=1e-6), key
+
+
+def test_precipitation_in_metres_is_refused(tmp_path: Path) -> None:
+    paths = write_world(tmp_path, precipitation=np.full((N, N), 0.6, np.float32))
+    with pytest.raises(ValidationError, match="可能以米为单位"):
+        account(config(tmp_path, paths), layers=layers())
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_negative_npp_is_refused(tmp_path: Path) -> None:
+    paths = write_world(tmp_path, npp=np.full((N, N), -5.0, np.float32))
+    with pytest.raises(ValidationError, match="NPP"):
+        account(config(tmp_path, paths), layers=layers())
+
+
+def test_rasters_on_another_grid_are_refused(tmp_path: Path) -> None:
+    paths = write_world(tmp_path, et=np.full((N // 2, N // 2), 400.0, np.float32))
+    with pytest.raises(ValidationError, match="网格不一致"):
+        account(config(tmp_path, paths), layers=layers())
+
+
+def test_unknown_land_class_is_refused(tmp_path: Path) -> None:
+    lc = np.full((N, N), 21, np.uint8)
+    lc[5, 5] = 99
+    paths = write_world(tmp_path, landcover=lc)
+    with pytest.raises(ValidationError, match="未定义的类别: 99"):
+        account(config(tmp_path, paths), layers=layers())
+
+
+def test_missing_price_year_is_refused(world: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    folder, paths = world
+    with pytest.raises(ValidationError, match="缺少 2031"):
+        account(config(folder, paths, year=2031, output=tmp_path / "o"), layers=layers())
+
+
+def test_nodata_hole_lands_in_the_report(tmp_path: Path) -> None:
+    et = np.full((N, N), 400.0, np.float32)
+    et[:, :60] = np.nan  # a hole over 40 % of the west district
+    paths = write_world(tmp_path, et=et)
+    acc = account(config(tmp_path, paths, services=["water_conservation"]), layers=layers())
+    assert any("西区" in w and "无数据空洞" in w for w in acc.warnings)
+
+
+def test_store_compare_and_compensate(engine: Engine, accounting: Accounting) -> None:
+    with session_scope(engine) as session:
+        first = store_run(session, accounting, title="2024 测试", actor="tester")
+        ids = first.id
+    with session_scope(engine) as session:
+        run = get_run(session, ids)
+        assert len(run.results) == len(accounting.rows)
+        assert run.provenance["parameters"]["key"] == "gep-parameters@2026.1"
+        changes = compare(run, run)
+        assert all(c.delta == 0 and c.quantity_part == 0 and c.price_part == 0 for c in changes)
+        cfg = CompensationConfig(
+            year=2024, title="测试补偿", budget_yuan=1e6, run=ids, districts=["100001", "100002"],
+            weights={"gep_level": 1.0}, floor_yuan=100_000,
+        )  # fmt: skip
+        record = store(session, cfg, actor="tester")
+        shares = {r["code"]: r["allocation_yuan"] for r in record.allocation}
+        assert sum(shares.values()) == pytest.approx(1e6)
+        actions = session.scalars(select(AuditEntry.action)).all()
+        assert {"gep.run.create", "gep.compensation.create"} <= set(actions)
