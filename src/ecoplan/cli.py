@@ -470,6 +470,7 @@ def demo(
     from ecoplan.db import session_scope
     from ecoplan.demo import sample_plan_path
     from ecoplan.demo.ei import load_demo_ei
+    from ecoplan.demo.gep import load_demo_gep
     from ecoplan.demo.history import DEMO_TODAY, load_history
     from ecoplan.plans.store import active_measures, current_document, review_queue
 
@@ -492,10 +493,13 @@ def demo(
         console.print(summary)
         logins = load_history(session, plan)
         ei_runs = load_demo_ei(session, get_settings().data_dir / "demo-geodata")
+        gep_runs = load_demo_gep(session, get_settings().data_dir / "demo-gep")
     if ei_runs:
         console.print(
             f"已生成演示 EI 核算 {len(ei_runs)} 次(合成栅格 + 北京市真实区界)和生态用地变化线索。"
         )
+    if gep_runs:
+        console.print(f"已生成演示 GEP-R 核算 {len(gep_runs)} 次和生态涵养区补偿测算(合成数据)。")
     if logins is None:
         console.print(
             "演示账号和填报记录已存在(密码只在首次加载时显示;可用 ecoplan users passwd 重设)。"

@@ -121,6 +121,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from ecoplan.api.ei import router as ei_api_router
     from ecoplan.api.v1 import router as api_router
     from ecoplan.web.ei_pages import router as ei_router
+    from ecoplan.web.gep_pages import router as gep_router
     from ecoplan.web.pages import router as page_router
 
     app = FastAPI(
@@ -186,4 +187,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(ei_api_router)
     app.include_router(page_router)
     app.include_router(ei_router)
+    app.include_router(gep_router)
     return app
