@@ -66,6 +66,12 @@ def grade_map(rows: list[Any], grades: list[str]) -> dict[str, Any] | None:
             marker={"line": {"width": 1, "color": "#ffffff"}, "opacity": 0.9},
         )  # fmt: skip
     )
+    return beijing_figure(fig)
+
+
+def beijing_figure(fig: go.Figure) -> dict[str, Any]:
+    """A district map framed on Beijing, on a white background (offline: no tiles), as the
+    data/layout JSON the pages hand to plotly.js."""
     fig.update_layout(
         map={"style": "white-bg", "center": {"lon": 116.4, "lat": 40.2}, "zoom": 6.6},
         margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=420,

@@ -16,7 +16,7 @@ from ecoplan.accounting.gep.compensation import INDICATORS, report_docx
 from ecoplan.accounting.gep.models import Compensation, GepRun
 from ecoplan.errors import NotFoundError
 from ecoplan.web.auth import Db, Id, current_account
-from ecoplan.web.ei_charts import beijing_geojson
+from ecoplan.web.ei_charts import beijing_figure, beijing_geojson
 from ecoplan.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_account)])
@@ -51,12 +51,7 @@ def value_map(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
             marker={"line": {"width": 1, "color": "#ffffff"}, "opacity": 0.9},
         )
     )  # fmt: skip
-    fig.update_layout(
-        map={"style": "white-bg", "center": {"lon": 116.4, "lat": 40.2}, "zoom": 6.6},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=420,
-    )  # fmt: skip
-    data: dict[str, Any] = fig.to_plotly_json()
-    return {"data": data["data"], "layout": data["layout"]}
+    return beijing_figure(fig)
 
 
 @router.get("/gep", response_class=HTMLResponse)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ecoplan.accounting.ei.pipeline import RegionFile
 from ecoplan.datafiles import parse_toml, validated
 from ecoplan.errors import InputFileError
 
@@ -37,13 +38,6 @@ RASTERS = (
     "landcover", "precipitation", "et", "dem", "erosivity", "erodibility", "ndvi",
     "storm_rain", "npp", "rh", "wf", "ef", "scf", "kr",
 )  # fmt: skip
-
-
-class RegionFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    path: Path
-    level: str
-    crs: str | None = None
 
 
 class Inputs(BaseModel):
