@@ -142,3 +142,54 @@ def test_store_compare_and_compensate(engine: Engine, accounting: Accounting) ->
         assert sum(shares.values()) == pytest.approx(1e6)
         actions = session.scalars(select(AuditEntry.action)).all()
         assert {"gep.run.create", "gep.compensation.create"} <= set(actions)
+
+
+def test_townships_and_zones_get_pixel_sums_and_spread_shares(
+    world: tuple[Path, dict[str, Path]], tmp_path: Path
+) -> None:
+    import shapely
+
+    from ecoplan.geo.regions import build_layer
+
+    folder, paths = world
+    city, districts = layers()
+    west = districts.geometries[0]
+    minx, miny, maxx, maxy = west.bounds
+    north = shapely.clip_by_rect(west, minx, (miny + maxy) / 2, maxx, maxy)
+    south = shapely.clip_by_rect(west, minx, miny, maxx, (miny + maxy) / 2)
+    towns = build_layer(
+        "township", ["t1", "t2"], ["北镇", "南镇"], np.asarray([north, south], dtype=object)
+    )
+    acc = account(config(folder, paths, output=tmp_path / "o"), layers=[city, districts, towns])
+    value = {(r.region_code, r.service): r.quantity for r in acc.rows}
+    for service in ("water_conservation", "soil_retention", "carbon_fixation"):
+        # pixel services: the two halves of the west district add up to it (to 1e-4: the cut
+        # adds a vertex on the district's sides in WGS84, which lands a few cm off the
+        # straight Albers edge after reprojection)
+        assert value[("t1", service)] + value[("t2", service)] == pytest.approx(
+            value[("100001", service)], rel=1e-4
+        )
+    # air purification: the west district's quantity (from its emission row) is shared by
+    # capacity; both towns are all forest of equal area, so each gets half
+    assert value[("t1", "air_purification")] == pytest.approx(
+        value[("100001", "air_purification")] / 2, rel=1e-3
+    )
+
+
+def test_distributed_cluster_gives_the_same_totals(
+    world: tuple[Path, dict[str, Path]], tmp_path: Path, accounting: Accounting
+) -> None:
+    from distributed import LocalCluster
+
+    folder, paths = world
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        other = account(
+            config(folder, paths, output=tmp_path / "d"),
+            layers=layers(),
+            scheduler=cluster.scheduler_address,
+        )
+    a, b = by(accounting), by(other)
+    for key in a:
+        assert b[key] == pytest.approx(a[key], rel=1e-9), key

@@ -119,6 +119,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     from ecoplan.api.ei import router as ei_api_router
+    from ecoplan.api.gep import router as gep_api_router
     from ecoplan.api.v1 import router as api_router
     from ecoplan.web.ei_pages import router as ei_router
     from ecoplan.web.gep_pages import router as gep_router
@@ -185,6 +186,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api_router)
     app.include_router(ei_api_router)
+    app.include_router(gep_api_router)
     app.include_router(page_router)
     app.include_router(ei_router)
     app.include_router(gep_router)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from starlette.datastructures import FormData, UploadFile
 
 from ecoplan import audit
-from ecoplan.accounting.ei.feed import evidence_for
+from ecoplan.accounting.feed import evidence_for
 from ecoplan.accounts import service as accounts
 from ecoplan.accounts.models import Account
 from ecoplan.config import get_settings, today

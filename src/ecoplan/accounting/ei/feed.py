@@ -1,13 +1,9 @@
-"""What the EI module tells the supervision of a measure: computed evidence shown beside the
-units' own reports on the measure page (tasks 1, 11.1 and 11.2)."""
+"""EI evidence for the supervision of measures (tasks 1, 11.1 and 11.2); see
+:mod:`ecoplan.accounting.feed` for how measures are linked."""
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import select
@@ -15,44 +11,9 @@ from sqlalchemy.orm import Session
 
 from ecoplan.accounting.ei import runs
 from ecoplan.accounting.ei.changes import CLUE_KIND
+from ecoplan.accounting.feed import Evidence, Provider
 from ecoplan.cases.models import CLUE_STATES, Clue, ClueBatch
-from ecoplan.plans.models import Measure
 from ecoplan.reports.ei_bulletin import city_row, headline
-
-
-@dataclass
-class Evidence:
-    kind: str
-    title: str
-    lines: list[str] = field(default_factory=list)
-    met: bool | None = None
-    link: str = "/ei"
-    table: list[dict[str, Any]] = field(default_factory=list)
-
-
-@lru_cache(maxsize=1)
-def _links() -> list[dict[str, Any]]:
-    raw = (
-        resources.files("ecoplan.accounting.ei")
-        .joinpath("data/measure_links.toml")
-        .read_text("utf-8")
-    )
-    return list(tomllib.loads(raw)["link"])
-
-
-def kinds_for(measure: Measure) -> list[str]:
-    return [
-        link["kind"] for link in _links() if all(word in measure.text for word in link["contains"])
-    ]
-
-
-def evidence_for(session: Session, measure: Measure) -> list[Evidence]:
-    out = []
-    for kind in kinds_for(measure):
-        item = {"verdict": _verdict, "publication": _publication, "clues": _clues}[kind](session)
-        if item is not None:
-            out.append(item)
-    return out
 
 
 def _verdict(session: Session) -> Evidence | None:
@@ -117,3 +78,6 @@ def _clues(session: Session) -> Evidence | None:
     ]
     return Evidence("clues", "系统记录:生态用地变化线索核查", lines, met=None if not rows else done == len(rows),
                     link="/ei", table=table)  # fmt: skip
+
+
+PROVIDERS: dict[str, Provider] = {"verdict": _verdict, "publication": _publication, "clues": _clues}
