@@ -193,3 +193,14 @@ def test_distributed_cluster_gives_the_same_totals(
     a, b = by(accounting), by(other)
     for key in a:
         assert b[key] == pytest.approx(a[key], rel=1e-9), key
+
+
+def test_negative_emission_is_refused(tmp_path: Path) -> None:
+    paths = write_world(tmp_path)
+    table = tmp_path / "emissions.csv"
+    table.write_text(
+        table.read_text(encoding="utf-8").replace("100001,50,", "100001,-50,"), encoding="utf-8"
+    )
+    with pytest.raises(ValidationError, match="so2_t 出现负值"):
+        account(config(tmp_path, paths), layers=layers())
+    assert not (tmp_path / "out").exists()  # refused before any raster was computed

@@ -197,3 +197,40 @@ def test_compare_splits_quantity_and_price() -> None:
     # V: 20 → 36, ΔV = 16; quantity part ΔQ·(P₀+P₁)/2 = 2 × 2.5 = 5; price part ΔP·(Q₀+Q₁)/2 =
     # 1 × 11 = 11; 5 + 11 = 16
     assert (change.delta, change.quantity_part, change.price_part) == (16, 5, 11)
+
+
+def _allocate(
+    values: list[float], budget: float, floor: float = 0.0, cap: float | None = None
+) -> list[float]:
+    from ecoplan.accounting.gep.compensation import CompensationConfig, allocate
+
+    codes = [f"d{i}" for i in range(len(values))]
+    cfg = CompensationConfig(year=2024, title="t", budget_yuan=budget, run=1, districts=codes,
+                             weights={"gep_level": 1.0}, floor_yuan=floor, cap_yuan=cap)  # fmt: skip
+    rows = allocate(cfg, {"gep_level": dict(zip(codes, values, strict=True))}, {})
+    return [r["allocation_yuan"] for r in rows]
+
+
+def test_compensation_floor_and_cap() -> None:
+    # shares 1:1:2 of 100 → 25, 25, 50; a floor of 30 lifts the first two, 100 − 60 = 40 left
+    assert _allocate([1, 1, 2], 100, floor=30) == pytest.approx([30, 30, 40])
+    # shares 1:1:8 → 10, 10, 80; a cap of 45 holds the third, 55 shared 1:1 → 27.5 each
+    assert _allocate([1, 1, 8], 100, cap=45) == pytest.approx([27.5, 27.5, 45])
+
+
+def test_compensation_config_refuses_impossible_limits() -> None:
+    from pydantic import ValidationError as PydanticError
+
+    with pytest.raises(PydanticError, match="保底额"):
+        _allocate([1, 1], 100, floor=60)
+    with pytest.raises(PydanticError, match="封顶额"):
+        _allocate([1, 1], 100, cap=40)
+
+
+def test_compensation_names_missing_indicators() -> None:
+    from ecoplan.accounting.gep.compensation import CompensationConfig, allocate
+
+    cfg = CompensationConfig(year=2024, title="t", budget_yuan=1, run=1, districts=["a", "b"],
+                             weights={"gep_level": 0.5, "ei": 0.5})  # fmt: skip
+    with pytest.raises(ValidationError, match="生态环境质量指数 EI: 乙区"):
+        allocate(cfg, {"gep_level": {"a": 1, "b": 1}, "ei": {"a": 60}}, {"b": "乙区"})

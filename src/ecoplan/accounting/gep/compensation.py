@@ -116,31 +116,28 @@ def allocate(
 
 
 def _fill(rows: list[dict[str, Any]], budget: float, floor: float, cap: float | None) -> None:
-    """Proportional to score, held between floor and cap; the remainder is re-shared."""
-    fixed: dict[int, float] = {}
-    for _ in range(len(rows) + 1):
-        free = [i for i in range(len(rows)) if i not in fixed]
-        left = budget - sum(fixed.values())
+    """Proportional to score, held between floor and cap; what a held district gives up or
+    receives is shared again among the others by score, until no district moves."""
+    total = sum(r["score"] for r in rows)
+    for r in rows:
+        r["proportional_yuan"] = budget * (r["score"] / total if total > 0 else 1 / len(rows))
+    held: dict[int, tuple[float, str]] = {}
+    amounts: dict[int, float] = {}
+    while True:  # each round holds at least one more district, so at most len(rows) rounds
+        free = [i for i in range(len(rows)) if i not in held]
+        left = budget - sum(a for a, _ in held.values())
         weight = sum(rows[i]["score"] for i in free)
-        raw = {i: left * (rows[i]["score"] / weight if weight > 0 else 1 / len(free)) for i in free}
-        moved = False
-        for i, amount in raw.items():
-            if amount < floor:
-                fixed[i], moved = floor, True
-            elif cap is not None and amount > cap:
-                fixed[i], moved = cap, True
-        if not moved:
+        amounts = {
+            i: left * (rows[i]["score"] / weight if weight > 0 else 1 / len(free)) for i in free
+        }
+        newly = {i: (floor, "保底") for i, a in amounts.items() if a < floor}
+        if cap is not None:
+            newly |= {i: (cap, "封顶") for i, a in amounts.items() if a > cap}
+        if not newly:
             break
+        held |= newly
     for i, r in enumerate(rows):
-        r["proportional_yuan"] = (
-            budget * r["score"] / sum(x["score"] for x in rows)
-            if any(x["score"] for x in rows)
-            else budget / len(rows)
-        )
-        r["allocation_yuan"] = fixed.get(i, raw.get(i, 0.0))
-        r["limited"] = (
-            "保底" if fixed.get(i) == floor and i in fixed else ("封顶" if i in fixed else "")
-        )
+        r["allocation_yuan"], r["limited"] = held.get(i, (amounts.get(i, 0.0), ""))
 
 
 def gather_indicators(

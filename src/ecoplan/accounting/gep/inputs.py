@@ -108,26 +108,21 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def region_tables(paths: Sequence[Path]) -> pd.DataFrame:
-    """Region tables keyed by region_code (numbers checked: no negatives, no text)."""
-    merged = pd.DataFrame()
-    for path in paths:
-        frame = _read_table(path)
-        if "region_code" not in frame.columns:
-            raise InputFileError(path, "缺少 region_code 列")
-        frame = frame.drop(columns=[c for c in ("region_name", "year") if c in frame.columns])
-        frame = frame.set_index("region_code")
-        for column in frame.columns:
-            values = pd.to_numeric(frame[column], errors="coerce")
-            bad = frame.index[values.isna() & frame[column].notna()].tolist()
-            if bad:
-                raise InputFileError(
-                    path, f"列 {column} 含非数值(区域 {', '.join(map(str, bad[:3]))})"
-                )
-            if (values < 0).any():
-                raise InputFileError(path, f"列 {column} 出现负值")
-            frame[column] = values
-        merged = frame if merged.empty else merged.combine_first(frame)
-    return merged
+    """Region tables keyed by region_code (read as for EI), every value a number ≥ 0."""
+    from ecoplan.accounting.ei.derive import read_region_tables
+
+    frame = read_region_tables(paths)
+    for column in frame.columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = frame.index[values.isna() & frame[column].notna()].tolist()
+        if bad:
+            raise ValidationError(
+                f"区域表列 {column} 含非数值(区域 {', '.join(map(str, bad[:3]))})"
+            )
+        if (values < 0).any():
+            raise ValidationError(f"区域表列 {column} 出现负值")
+        frame[column] = values
+    return frame
 
 
 def table_columns(tables: pd.DataFrame, layer: RegionLayer) -> dict[str, np.ndarray[Any, Any]]:

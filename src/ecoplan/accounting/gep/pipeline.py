@@ -108,6 +108,8 @@ def account(
     chosen = select_services(config)
     warnings: list[str] = []
     weather = _weather(config, chosen)
+    tables = io.region_tables(config.inputs.tables)  # tables first: a bad row stops the run early
+    points = _points(config, layers)
     for _, ctx in chosen:
         ctx.scalars = {**weather, **ctx.scalars}  # [scalars] in the config win over the table
     # --- rasters: open, align, check ---------------------------------------------------
@@ -172,8 +174,6 @@ def account(
         )
         for layer in layers
     ]
-    tables = io.region_tables(config.inputs.tables)
-    points = _points(config, layers)
     rows = _rows(chosen, layers, stats, tables, points, warnings)
     provenance = _provenance(config, chosen, paths, mapping.sha256, weather)
     return Accounting(
