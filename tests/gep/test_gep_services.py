@@ -234,3 +234,65 @@ def test_compensation_names_missing_indicators() -> None:
                              weights={"gep_level": 0.5, "ei": 0.5})  # fmt: skip
     with pytest.raises(ValidationError, match="生态环境质量指数 EI: 乙区"):
         allocate(cfg, {"gep_level": {"a": 1, "b": 1}, "ei": {"a": 60}}, {"b": "乙区"})
+
+
+def test_flood_reservoirs_and_lakes() -> None:
+    from ecoplan.accounting.gep.services.flood_regulation import FloodRegulation
+    from ecoplan.accounting.gep.spec import PointSet
+
+    reservoirs = PointSet(
+        np.asarray([0, 0, 1, -1]),
+        {"capacity_m3": np.asarray([1e8, 2e7, 5e6, 9e9]),
+         "flood_capacity_m3": np.asarray([np.nan, 1e7, np.nan, np.nan])},
+    )  # fmt: skip
+    lakes = PointSet(np.asarray([1]), {"area_km2": np.asarray([2.0])})
+    data = RegionData(
+        ("a", "b"), {}, np.asarray([100.0, 0.0]), {}, {"reservoirs": reservoirs, "lakes": lakes}
+    )
+    q = FloodRegulation().quantities(ctx(), data)
+    # region a: 0.35 × 1e8 (no flood capacity given) + 1e7 (given) = 4.5e7 m³; b: 0.35 × 5e6
+    # = 1.75e6; the fourth reservoir lies outside every region
+    assert q["reservoir"].tolist() == pytest.approx([4.5e7, 1.75e6])
+    # lake in b: e^4.924 × 2^1.128 × 3.19 × 10⁴ m³ = 137.54 × 2.1857 × 3.19 × 10⁴ = 9.5897e6 m³
+    assert q["lake"].tolist() == pytest.approx([0.0, 9.5897e6], rel=1e-4)
+    assert q["vegetation"].tolist() == [100.0, 0.0]
+
+
+def test_values_at_table_prices() -> None:
+    from ecoplan.accounting.gep.services import REGISTRY
+
+    c = ctx(2005)  # 2005 prices need no inflation: value = quantity × the table price
+    one = np.asarray([1.0])
+    cases = {
+        "water_conservation": ({"water_conservation": one}, 6.1107),  # 元/m³ reservoir cost
+        "flood_regulation": ({"vegetation": one, "reservoir": one, "lake": one}, 3 * 6.1107),
+        "oxygen_release": ({"oxygen_release": one}, 1000.0),  # 元/t O₂
+        "water_purification": ({"cod": one, "nh3n": one, "tn": one, "tp": one}, None),
+    }
+    for sid, (q, expected) in cases.items():
+        if expected is None:
+            with pytest.raises(ValidationError, match="2005 年或更早"):  # 2015 prices only
+                REGISTRY[sid].value(c, q)
+            continue
+        total = sum(float(p.value[0]) for p in REGISTRY[sid].value(c, q))
+        assert total == pytest.approx(expected), sid
+    c24 = ctx(2024)
+    carbon = REGISTRY["carbon_fixation"].value(c24, {"carbon_fixation": one})[0]
+    # 80 元/tCO₂ in 2023 money × CPI 152.91 / 152.60 = 80.1625 元
+    assert carbon.price == pytest.approx(80 * 152.91 / 152.60)
+    power = REGISTRY["climate_regulation"].value(c24, {"climate_regulation": one})[0]
+    assert power.price == pytest.approx(0.4883)  # a 2024 price row: no inflation
+    sand = REGISTRY["sand_fixation"].value(ctx(2015), {"sand_fixation": one})[0]
+    # 20 元/m² ÷ (1.35 t/m³ × 0.01 m) = 1481.48 元/t
+    assert sand.price == pytest.approx(20 / (1.35 * 0.01))
+    noise = REGISTRY["noise_reduction"]
+    assert (
+        noise.quantities(
+            ctx(2015), RegionData(("a",), {}, None, {"green_belt_km": np.asarray([3.0])}, {})
+        )
+        is not None
+    )
+    # 3 km × 1.0 × 1.5e6 元/km = 4.5e6 元
+    assert noise.value(ctx(2015), {"noise_reduction": np.asarray([3.0])})[0].value[
+        0
+    ] == pytest.approx(4.5e6)
