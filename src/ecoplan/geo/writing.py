@@ -39,7 +39,7 @@ def write_rasters(
     col_starts = np.concatenate([[0], np.cumsum(first.chunks[1])[:-1]])
     blocks = {name: arrays[name].to_delayed() for name in names}
     positions = [(i, j) for i in range(len(row_starts)) for j in range(len(col_starts))]
-    batch = batch or max(2, 2 * (os.cpu_count() or 2))
+    batch = batch or max(2, os.cpu_count() or 2)
     staging = {name: paths[name].with_suffix(".staging.tif") for name in names}
     handles = {
         name: rasterio.open(
@@ -56,7 +56,8 @@ def write_rasters(
             tiled=True,
             blockxsize=512,
             blockysize=512,
-            compress="deflate",
+            # uncompressed: this process writes every block, so compressing here would be the
+            # single-threaded bottleneck; the COG copy compresses with all cores
             BIGTIFF="IF_SAFER",
         )  # fmt: skip
         for name in names
@@ -79,5 +80,8 @@ def write_rasters(
         for handle in handles.values():
             handle.close()
     for name in names:
-        rasterio.shutil.copy(staging[name], paths[name], driver="COG", compress="DEFLATE")
+        rasterio.shutil.copy(
+            staging[name], paths[name], driver="COG", compress="DEFLATE", NUM_THREADS="ALL_CPUS",
+            BIGTIFF="IF_SAFER",
+        )  # fmt: skip
         staging[name].unlink()

@@ -35,14 +35,17 @@ def open_on_grid(paths: Mapping[str, Path], reference: str, chunk: int) -> dict[
 
 
 def as_float(data: xr.DataArray, scale: float = 1.0) -> Any:
-    """The (dask) array as float64 with nodata as NaN, times ``scale``."""
+    """The (dask) array as float32 with nodata as NaN, times ``scale``.
+
+    float32 carries every input here to better than 1e-6 relative and halves the memory of a
+    block; steps that accumulate (LS, sums) work in float64 themselves."""
     import dask.array as da
 
-    values = data.data.astype("float64")
+    values = data.data.astype("float32")
     nodata = nodata_of(data)
     if nodata is not None:
         values = da.where(data.data == nodata, np.nan, values)
-    return values * scale if scale != 1.0 else values
+    return values * np.float32(scale) if scale != 1.0 else values
 
 
 def check_ranges(

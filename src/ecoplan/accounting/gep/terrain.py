@@ -148,7 +148,7 @@ def ls_factor(
 def ls_factor_blocks(dem: Any, *, dx: float, dy: float, cap_m: float, s_variant: str) -> Any:
     """LS over a dask array: each block with a halo large enough to be exact (see above)."""
     depth = halo_pixels(cap_m, math.sqrt(abs(dx * dy)))
-    return dem.astype("float64").map_overlap(
+    return dem.map_overlap(
         ls_factor, depth=depth, boundary=np.nan, dtype=np.float32,
         dx=dx, dy=dy, cap_m=cap_m, s_variant=s_variant,
     )  # fmt: skip
