@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -204,3 +205,40 @@ def test_negative_emission_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="so2_t 出现负值"):
         account(config(tmp_path, paths), layers=layers())
     assert not (tmp_path / "out").exists()  # refused before any raster was computed
+
+
+def test_pipeline_rasters_equal_the_numpy_functions(
+    world: tuple[Path, dict[str, Path]], accounting: Accounting
+) -> None:
+    """The dask block run writes exactly what the per-pixel function gives on whole arrays."""
+    from ecoplan.accounting.gep.ecosystems import load_mapping, type_codes
+    from ecoplan.accounting.gep.services.water_conservation import water_balance_mm
+    from ecoplan.accounting.gep.terrain import ls_factor
+
+    _, paths = world
+    read = {n: rasterio.open(p).read(1) for n, p in paths.items()}
+    types = type_codes(read["landcover"], load_mapping("cas25").lookup())
+    c = accounting_context()
+    expected = water_balance_mm(
+        types, read, {"alpha": c.type_table("water_conservation.runoff_coefficient")}
+    )
+    with rasterio.open(accounting.rasters["water_conservation"]) as src:
+        np.testing.assert_array_equal(src.read(1), expected)
+    # LS on the whole DEM in numpy equals the LS inside the soil-retention raster: with the
+    # other factors constant per class, retention / (R·K·(1 − C·P)) recovers it
+    ls = ls_factor(read["dem"], dx=30.0, dy=-30.0, cap_m=300.0)
+    with rasterio.open(accounting.rasters["soil_retention"]) as src:
+        retention = src.read(1)
+    forest = read["landcover"] == 21
+    fc = (0.7 - 0.05) / 0.8 * 100  # NDVI 0.7 → 81.25 % ≥ 78.3 % → C = 0 → retention = R·K·LS
+    assert fc > 78.3
+    np.testing.assert_allclose(
+        retention[forest], (2500.0 * np.float32(0.03) * ls)[forest], rtol=1e-5
+    )
+
+
+def accounting_context() -> Any:
+    from ecoplan.accounting.gep.spec import Context
+    from ecoplan.accounting.gep.tables import load_parameters, load_price_index, load_prices
+
+    return Context(2024, "default", load_parameters(), load_prices(), load_price_index())
