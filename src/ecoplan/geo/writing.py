@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from rasterio.windows import Window
 
 from ecoplan.geo.cluster import computer
 from ecoplan.geo.rasters import Grid
+
+GDAL_CACHE_MB = 256
 
 
 def write_rasters(
@@ -41,28 +44,20 @@ def write_rasters(
     positions = [(i, j) for i in range(len(row_starts)) for j in range(len(col_starts))]
     batch = batch or max(2, os.cpu_count() or 2)
     staging = {name: paths[name].with_suffix(".staging.tif") for name in names}
-    handles = {
-        name: rasterio.open(
-            staging[name],
-            "w",
-            driver="GTiff",
-            height=grid.height,
-            width=grid.width,
-            count=1,
-            dtype=str(arrays[name].dtype),
-            crs=grid.crs,
-            transform=grid.transform,
-            nodata=np.nan if np.issubdtype(arrays[name].dtype, np.floating) else 255,
-            tiled=True,
-            blockxsize=512,
-            blockysize=512,
-            # uncompressed: this process writes every block, so compressing here would be the
-            # single-threaded bottleneck; the COG copy compresses with all cores
-            BIGTIFF="IF_SAFER",
-        )  # fmt: skip
-        for name in names
-    }
-    try:
+    # GDAL's block cache defaults to 5 % of RAM and fills with the tiles of every open output;
+    # a small fixed cache keeps this process's memory independent of the grid size
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), ExitStack() as stack:
+        handles = {
+            name: stack.enter_context(rasterio.open(
+                staging[name], "w", driver="GTiff", height=grid.height, width=grid.width,
+                count=1, dtype=str(arrays[name].dtype), crs=grid.crs, transform=grid.transform,
+                nodata=np.nan if np.issubdtype(arrays[name].dtype, np.floating) else 255,
+                # uncompressed: this process writes every block, so compressing here would be
+                # the single-threaded bottleneck; the COG copy compresses with all cores
+                tiled=True, blockxsize=512, blockysize=512, BIGTIFF="IF_SAFER",
+            ))
+            for name in names
+        }  # fmt: skip
         with computer(scheduler) as compute:
             for start in range(0, len(positions), batch):
                 part = positions[start : start + batch]
@@ -76,9 +71,6 @@ def write_rasters(
         for name in names:
             if tags and name in tags:
                 handles[name].update_tags(**tags[name])
-    finally:
-        for handle in handles.values():
-            handle.close()
     for name in names:
         rasterio.shutil.copy(
             staging[name], paths[name], driver="COG", compress="DEFLATE", NUM_THREADS="ALL_CPUS",
