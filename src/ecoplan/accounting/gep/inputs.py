@@ -12,7 +12,7 @@ import xarray as xr
 
 from ecoplan.accounting.gep.spec import InputSpec, PointSet
 from ecoplan.errors import InputFileError, ValidationError
-from ecoplan.geo.rasters import Grid, grid_of, nodata_of, open_raster
+from ecoplan.geo.rasters import grid_of, nodata_of, open_raster
 from ecoplan.geo.regions import RegionLayer
 
 TABLE_UNIT_LIMITS = {"_t": (0.0, 1e9), "_km": (0.0, 1e6)}
@@ -164,10 +164,3 @@ def points_in(frame: pd.DataFrame, layer: RegionLayer) -> PointSet:
         if c not in ("lon", "lat") and pd.api.types.is_numeric_dtype(frame[c])
     }
     return PointSet(region, columns)
-
-
-def grid_is_projected(grid: Grid, what: str) -> None:
-    if not grid.crs.is_projected:
-        raise ValidationError(
-            f"{what}需要投影坐标系(米)的栅格，当前为地理坐标；请先投影(如 UTM 50N 或 Albers)"
-        )

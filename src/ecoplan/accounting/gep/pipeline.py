@@ -26,10 +26,8 @@ from ecoplan.accounting.gep import inputs as io
 from ecoplan.accounting.gep.config import GepConfig
 from ecoplan.accounting.gep.ecosystems import NO_TYPE, TYPES, load_mapping, type_codes
 from ecoplan.accounting.gep.services import registry
-from ecoplan.accounting.gep.services.soil_retention import SoilRetention
 from ecoplan.accounting.gep.spec import Context, Floats, InputSpec, PixelFn, RegionData, Service
 from ecoplan.accounting.gep.tables import load_parameters, load_price_index, load_prices
-from ecoplan.accounting.gep.terrain import ls_factor_blocks
 from ecoplan.datafiles import file_record
 from ecoplan.errors import ValidationError
 from ecoplan.geo.cluster import computer
@@ -143,14 +141,9 @@ def account(
         step = service.pixel(ctx)
         if step is None:
             continue
-        inputs = dict(floats)
-        if isinstance(service, SoilRetention):
-            io.grid_is_projected(grid, "土壤保持(LS 因子)")
-            inputs["ls"] = ls_factor_blocks(
-                floats["dem"], dx=grid.dx, dy=grid.dy,
-                cap_m=service.slope_length_cap(ctx), s_variant=ctx.variant,
-            )  # fmt: skip
-        names = tuple(n for n in (*service.rasters(ctx), "ls") if n in inputs)
+        extra = service.derived(ctx, floats, grid)
+        inputs = {**floats, **extra}
+        names = (*service.rasters(ctx), *extra)
         arrays[service.spec.id] = types.map_blocks(
             _apply, *(inputs[n] for n in names), fn=step[0], params=step[1], names=names,
             dtype=np.float32,

@@ -10,6 +10,7 @@ price, so a change between two runs can be split into its quantity part and its 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from ecoplan.accounting.gep.tables import (
     PriceUse,
 )
 from ecoplan.errors import ValidationError
+from ecoplan.geo.rasters import Grid
 
 Floats = NDArray[np.float64]
 InputKind = Literal["raster", "region_table", "points", "weather", "scalar"]
@@ -166,14 +168,18 @@ class PointSet:
         )
 
 
-class Service:
-    """Base of a GEP-R service; modules subclass it and set ``spec``."""
+class Service(ABC):
+    """Base of a GEP-R service; modules subclass it, set ``spec`` and give its valuation."""
 
     spec: ServiceSpec
 
     def rasters(self, ctx: Context) -> tuple[str, ...]:
         """Raster inputs this run of the service reads."""
         return tuple(i.name for i in self.spec.inputs if i.kind == "raster")
+
+    def derived(self, ctx: Context, inputs: Mapping[str, Any], grid: Grid) -> dict[str, Any]:
+        """Lazy rasters the pixel step needs beyond the inputs (e.g. LS from the DEM)."""
+        return {}
 
     def pixel(self, ctx: Context) -> tuple[PixelFn, dict[str, Any]] | None:
         """The per-pixel quantity (per m², in spec.density_unit) and its numeric parameters."""
@@ -191,10 +197,6 @@ class Service:
         area = sum(data.type_area_km2.values(), start=np.zeros(len(data.codes)))
         return {"*": np.asarray(area, dtype=np.float64)}
 
+    @abstractmethod
     def value(self, ctx: Context, q: Mapping[str, Floats]) -> list[Component]:
-        raise NotImplementedError
-
-
-def need_positive(name: str, arr: Floats) -> None:
-    if np.any(arr < 0):
-        raise ValidationError(f"{name} 出现负值，请检查输入")
+        """Priced components of the quantities ``q`` (one array per component, per region)."""

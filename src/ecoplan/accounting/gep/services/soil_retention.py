@@ -27,6 +27,9 @@ from ecoplan.accounting.gep.spec import (
     Service,
     ServiceSpec,
 )
+from ecoplan.accounting.gep.terrain import ls_factor_blocks
+from ecoplan.errors import ValidationError
+from ecoplan.geo.rasters import Grid
 
 INPUTS = (
     InputSpec("dem", "数字高程模型", "m", "raster", -500, 9000, "高程超出地球范围，请检查单位"),
@@ -74,8 +77,16 @@ class SoilRetention(Service):
             "c_full": ctx.param("soil_retention.c_full_cover"),
         }
 
-    def slope_length_cap(self, ctx: Context) -> float:
-        return ctx.param("soil_retention.slope_length_cap_m")
+    def derived(self, ctx: Context, inputs: Mapping[str, Any], grid: Grid) -> dict[str, Any]:
+        if not grid.crs.is_projected:
+            raise ValidationError(
+                "土壤保持(LS 因子)需要投影坐标系(米)的栅格，当前为地理坐标；请先投影(如 UTM 50N 或 Albers)"
+            )
+        cap = ctx.param("soil_retention.slope_length_cap_m")
+        ls = ls_factor_blocks(
+            inputs["dem"], dx=grid.dx, dy=grid.dy, cap_m=cap, s_variant=ctx.variant
+        )
+        return {"ls": ls}
 
     def value(self, ctx: Context, q: Mapping[str, Floats]) -> list[Component]:
         soil = q[self.spec.id]
