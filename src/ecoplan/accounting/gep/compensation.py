@@ -152,8 +152,9 @@ def gather_indicators(
     run = get_run(session, config.run)
     if run.year != config.year:
         raise ValidationError(f"核算 {run.id} 是 {run.year} 年的，补偿年度为 {config.year}")
-    level = {code: v for (code, _), v in totals(run, "district").items()}
-    names = dict(totals(run, "district").keys())  # (code, name) pairs
+    district_totals = totals(run, "district")
+    level = {code: v for (code, _), v in district_totals.items()}
+    names = dict(district_totals.keys())  # (code, name) pairs
     found: dict[str, dict[str, float]] = {"gep_level": level}
     before = (
         get_run(session, config.previous_run) if config.previous_run else previous_run(session, run)

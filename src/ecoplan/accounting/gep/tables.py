@@ -72,12 +72,21 @@ def _duplicates(keys: Iterable[tuple[object, ...]]) -> list[str]:
     return dup
 
 
-class ParameterTable(BaseModel):
+class VersionedTable(BaseModel):
+    """What parameter and price tables share: the header, the file's hash and origin."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     table: TableInfo
-    rows: list[ParameterRow] = Field(alias="row")
     sha256: str = ""
     source: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.table.id}@{self.table.version}"
+
+
+class ParameterTable(VersionedTable):
+    rows: list[ParameterRow] = Field(alias="row")
 
     @model_validator(mode="after")
     def _unique(self) -> ParameterTable:
@@ -85,10 +94,6 @@ class ParameterTable(BaseModel):
         if dup:
             raise ValueError(f"参数重复(指标/键/年份/来源): {', '.join(dup[:5])}")
         return self
-
-    @property
-    def key(self) -> str:
-        return f"{self.table.id}@{self.table.version}"
 
     def get(self, indicator: str, key: str = "", *, year: int) -> ParameterRow:
         """The row for (indicator, key) with the latest year not after ``year``."""
@@ -151,12 +156,8 @@ class PriceUse:
         return f"{self.source}({self.base_year}年价{shift})"
 
 
-class PriceTable(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    table: TableInfo
+class PriceTable(VersionedTable):
     rows: list[PriceRow] = Field(alias="row")
-    sha256: str = ""
-    source: str = ""
 
     @model_validator(mode="after")
     def _unique(self) -> PriceTable:
@@ -164,10 +165,6 @@ class PriceTable(BaseModel):
         if dup:
             raise ValueError(f"价格重复(指标/年份/来源): {', '.join(dup[:5])}")
         return self
-
-    @property
-    def key(self) -> str:
-        return f"{self.table.id}@{self.table.version}"
 
     def price(self, indicator: str, year: int, index: PriceIndex) -> PriceUse:
         """The price for the accounting ``year``: that year's row, else the latest earlier
