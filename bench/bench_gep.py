@@ -210,11 +210,15 @@ def district_sums(raster: Path) -> dict[str, float]:
     return {c: float(s / 1e4) for c, s in zip(districts.codes, stats.value_sum["v"], strict=True)}
 
 
-def with_invest_ls(workdir: Path, res: float, invest_dir: Path, ndvi: Path) -> dict[str, float]:
-    """Our R·K·LS·(1 − C·P) per district with InVEST's own LS raster: isolates the LS method
-    from everything else (C, P, units, zonal sums)."""
+def with_invest_ls(
+    workdir: Path, res: float, invest_dir: Path, ndvi: Path
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Our R·K·LS·(1 − C·P) per district with InVEST's own LS raster, without and then with
+    InVEST's stream mask (SDR leaves RKLS undefined on stream pixels, flow accumulation above
+    ``threshold_flow_accumulation``, so they add nothing to its avoided erosion). The first
+    isolates the LS method from everything else (C, P, units, zonal sums); the second also
+    takes out the stream pixels, so what remains is our chain's own error."""
     import rasterio
-    from rasterio.windows import from_bounds
 
     from ecoplan.accounting.gep.ecosystems import load_mapping, type_codes
     from ecoplan.accounting.gep.services.soil_retention import SoilRetention
@@ -223,42 +227,42 @@ def with_invest_ls(workdir: Path, res: float, invest_dir: Path, ndvi: Path) -> d
 
     ctx = Context(2024, "mccool", load_parameters(), load_prices(), load_price_index())
     step = SoilRetention().pixel(ctx)
-    out = workdir / f"retention_invest_ls_{res:g}m.tif"
+    out = workdir / f"retention_invest_ls_{res:g}m_{invest_dir.name}.tif"
+    masked = out.with_name(out.stem + "_nostream.tif")
     names = {"erosivity": workdir / f"erosivity_2024_{res:g}m.tif", "erodibility": workdir / f"erodibility_2024_{res:g}m.tif",
-             "ls": invest_dir / "intermediate_outputs" / "ls.tif", "ndvi": ndvi}  # fmt: skip
+             "ls": invest_dir / "intermediate_outputs" / "ls.tif", "ndvi": ndvi,
+             "stream": invest_dir / "stream.tif"}  # fmt: skip
     lookup = load_mapping("cas25").lookup()
     handles = {k: rasterio.open(v) for k, v in names.items()}
     with rasterio.open(workdir / f"landcover_2024_{res:g}m.tif") as lc:
         profile = lc.profile | {"dtype": "float32", "nodata": np.nan}
-        with rasterio.open(out, "w", **profile) as dst:
+        with (
+            rasterio.open(out, "w", **profile) as dst,
+            rasterio.open(masked, "w", **profile) as dst2,
+        ):
             for _, window in lc.block_windows(1):
-                arrays = {
-                    k: h.read(1, window=window).astype(np.float64)
-                    for k, h in handles.items()
-                    if k != "ls"
-                }
-                # InVEST clips its grid to the inputs' common extent: read LS by coordinates
-                ls_window = from_bounds(
-                    *lc.window_bounds(window), transform=handles["ls"].transform
-                )
-                arrays["ls"] = (
-                    handles["ls"]
-                    .read(
-                        1,
-                        window=ls_window.round_offsets().round_lengths(),
-                        boundless=True,
-                        fill_value=np.nan,
-                    )
-                    .astype(np.float64)
-                )
-                ls_nodata = handles["ls"].nodata
-                if ls_nodata is not None:
-                    arrays["ls"][arrays["ls"] == ls_nodata] = np.nan
+                arrays = {k: h.read(1, window=window).astype(np.float64)
+                          for k, h in handles.items() if k not in ("ls", "stream")}  # fmt: skip
+                for name in ("ls", "stream"):  # InVEST clips its grid to the inputs' overlap
+                    arrays[name] = _read_by_bounds(handles[name], lc.window_bounds(window))
                 types = type_codes(lc.read(1, window=window), lookup)
-                dst.write(step[0](types, arrays, step[1]) * 1.0, 1, window=window)  # t/hm² = t/ha
+                retained = step[0](types, arrays, step[1]) * 1.0  # t/hm² = t/ha
+                dst.write(retained, 1, window=window)
+                dst2.write(np.where(arrays["stream"] == 1, 0.0, retained), 1, window=window)
     for h in handles.values():
         h.close()
-    return district_sums(out)
+    return district_sums(out), district_sums(masked)
+
+
+def _read_by_bounds(handle: Any, bounds: tuple[float, float, float, float]) -> Any:
+    """A block of ``handle`` at the given coordinates, NaN outside it and at its nodata."""
+    from rasterio.windows import from_bounds
+
+    window = from_bounds(*bounds, transform=handle.transform).round_offsets().round_lengths()
+    block = handle.read(1, window=window, boundless=True, fill_value=np.nan).astype(np.float64)
+    if handle.nodata is not None:
+        block[block == handle.nodata] = np.nan
+    return block
 
 
 def main() -> None:
@@ -292,13 +296,16 @@ def main() -> None:
                 print(f"(b) {res:g} m soil retention: ecoplan {ours_t:.1f} s / {ours_mb:.0f} MB, InVEST SDR {flow} "
                       f"{inv_t:.1f} s / {inv_mb:.0f} MB → {inv_t / ours_t:.1f}× faster; city total diff {total_diff:+.1%}; "
                       f"per-district diff {min(diffs.values()):+.1%} … {max(diffs.values()):+.1%}", flush=True)  # fmt: skip
-                same_ls = with_invest_ls(args.workdir, res, raster.parent, ndvi)
+                same_ls, no_stream = with_invest_ls(args.workdir, res, raster.parent, ndvi)
                 same = {c: (same_ls[c] - theirs[c]) / theirs[c] for c in theirs if theirs[c] > 0}
+                bare = {c: (no_stream[c] - theirs[c]) / theirs[c] for c in theirs if theirs[c] > 0}
                 print(f"    with InVEST's LS raster in our R·K·LS·(1 − C·P): per-district diff "
-                      f"{min(same.values()):+.2%} … {max(same.values()):+.2%}")  # fmt: skip
+                      f"{min(same.values()):+.2%} … {max(same.values()):+.2%}; also without InVEST's "
+                      f"stream pixels: {min(bare.values()):+.2%} … {max(bare.values()):+.2%}")  # fmt: skip
                 for code in sorted(diffs):
                     print(f"    {code}: ecoplan {mine[code]:.4g} t, InVEST {theirs[code]:.4g} t ({diffs[code]:+.1%}); "
-                          f"same LS {same_ls[code]:.4g} t ({same[code]:+.2%})")  # fmt: skip
+                          f"same LS {same_ls[code]:.4g} t ({same[code]:+.2%}); "
+                          f"same LS, no streams {no_stream[code]:.4g} t ({bare[code]:+.2%})")  # fmt: skip
     sys.stdout.flush()
 
 

@@ -4,7 +4,14 @@ from ecoplan.accounting.ei.models import EIResultRow, EIRun
 from ecoplan.accounting.gep.models import Compensation, GepResult, GepRun
 from ecoplan.accounts.models import Account, LoginAttempt, WebSession
 from ecoplan.audit import AuditEntry
-from ecoplan.cases.models import Clue, ClueBatch
+from ecoplan.cases.models import Clue, ClueBatch, ClueEvent, CluePhoto, RefFeature, RefLayer
+from ecoplan.cases.register_models import (
+    EnforcementCase,
+    Inspection,
+    Patrol,
+    TempLandObservation,
+    TempLandPermit,
+)
 from ecoplan.db import Base
 from ecoplan.plans.models import Measure, MeasureUnit, Plan, PlanRevision
 from ecoplan.supervision.models import (
@@ -20,6 +27,15 @@ from ecoplan.supervision.models import (
 from ecoplan.units.models import Unit, UnitAlias
 
 __all__ = [
+    "TempLandPermit",
+    "TempLandObservation",
+    "Patrol",
+    "Inspection",
+    "EnforcementCase",
+    "RefLayer",
+    "RefFeature",
+    "CluePhoto",
+    "ClueEvent",
     "Account",
     "AuditEntry",
     "Base",
