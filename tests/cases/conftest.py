@@ -19,7 +19,9 @@ from ecoplan.accounts.models import Account
 from ecoplan.accounts.service import account_by_username, create_account
 from ecoplan.cases.spatial import Districts
 from ecoplan.geo.regions import build_layer
-from tests.supervision.conftest import World, build_world, data_dir  # noqa: F401  (fixture)
+from tests.supervision.conftest import World, build_world, data_dir
+
+__all__ = ["data_dir"]  # a fixture shared with the supervision tests
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 BOUNDARIES = SHARED_DATA / "boundaries" / "beijing_districts_cnmaps_wgs84.geojson"
