@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     evidence_max_bytes: int = 20 * 1024 * 1024
     """Largest evidence file accepted (bytes)."""
 
+    import_max_bytes: int = 200 * 1024 * 1024
+    """Largest clue-batch file accepted through the web (bytes)."""
+
     today: dt.date | None = None
     """Freeze "today" for reminders and traffic lights (the demo runs on its plan's year)."""
 

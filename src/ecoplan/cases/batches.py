@@ -51,11 +51,12 @@ class BatchResult:
 
 def import_file(session: Session, path: Path, *, kind: str, title: str, actor: str,
                 crs: str | None = None, today: dt.date | None = None,
-                districts: Districts | None = None) -> BatchResult:  # fmt: skip
-    """Read a clue file and file it as a batch; refuses a file already imported."""
+                districts: Districts | None = None, display_name: str | None = None) -> BatchResult:  # fmt: skip
+    """Read a clue file and file it as a batch; refuses a file already imported.
+    ``display_name`` replaces the path in the provenance (an upload's temporary path)."""
     rules = load_rules()
     rules.kind(kind)
-    record = file_record(path)
+    record = file_record(path) | ({"path": display_name} if display_name else {})
     for old in session.scalars(select(ClueBatch).where(ClueBatch.kind == kind)):
         if (old.source or {}).get("file", {}).get("sha256") == record["sha256"]:
             raise ValidationError(f"{path.name}: 该文件已作为批次 {old.id}“{old.title}”导入")
