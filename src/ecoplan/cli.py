@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ecoplan.accounting.ei.cli import ei_app
 from ecoplan.accounting.gep.cli import gep_app
+from ecoplan.cases.cli import cases_app
 from ecoplan.clikit import cli_actor, cli_engine, console, user_errors
 
 app = typer.Typer(help="EcoPlan:生态保护行动计划的督办与核算", no_args_is_help=True)
@@ -32,6 +33,7 @@ app.add_typer(remind_app, name="remind")
 app.add_typer(users_app, name="users")
 app.add_typer(ei_app, name="ei")
 app.add_typer(gep_app, name="gep")
+app.add_typer(cases_app, name="cases")
 
 
 @plan_app.command("parse")
@@ -469,6 +471,7 @@ def demo(
     from ecoplan.config import get_settings
     from ecoplan.db import session_scope
     from ecoplan.demo import sample_plan_path
+    from ecoplan.demo.cases import load_demo_cases
     from ecoplan.demo.ei import load_demo_ei
     from ecoplan.demo.gep import load_demo_gep
     from ecoplan.demo.history import DEMO_TODAY, load_history
@@ -494,12 +497,17 @@ def demo(
         logins = load_history(session, plan)
         ei_runs = load_demo_ei(session, get_settings().data_dir / "demo-geodata")
         gep_runs = load_demo_gep(session, get_settings().data_dir / "demo-gep")
+        clue_count = load_demo_cases(session, get_settings().data_dir / "demo-cases")
     if ei_runs:
         console.print(
             f"已生成演示 EI 核算 {len(ei_runs)} 次(合成栅格 + 北京市真实区界)和生态用地变化线索。"
         )
     if gep_runs:
         console.print(f"已生成演示 GEP-R 核算 {len(gep_runs)} 次和生态涵养区补偿测算(合成数据)。")
+    if clue_count:
+        console.print(
+            f"已生成演示问题线索 {clue_count} 条(合成红线、保护区与线索,含核查整改记录)。"
+        )
     if logins is None:
         console.print(
             "演示账号和填报记录已存在(密码只在首次加载时显示;可用 ecoplan users passwd 重设)。"

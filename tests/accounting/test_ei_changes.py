@@ -19,6 +19,7 @@ from ecoplan.db import session_scope
 from ecoplan.errors import ValidationError
 from ecoplan.geo.crs import EQUAL_AREA
 from ecoplan.geo.regions import beijing_layers
+from ecoplan.units.service import sync_builtin
 
 from ..geo.conftest import write_tif
 
@@ -68,6 +69,7 @@ def test_grids_must_match(two_maps: tuple[Path, Path], tmp_path: Path) -> None:
 def test_stored_as_a_clue_batch(engine: Engine, two_maps: tuple[Path, Path]) -> None:
     patches = find_changes(*two_maps, load_mapping("cas25"), beijing_layers()[1], year=2024)
     with session_scope(engine) as session:
+        sync_builtin(session, actor="t")  # the clue goes to its district government
         store_batch(
             session, patches, title="2024年生态用地变化线索", source={"test": True}, actor="t"
         )
@@ -77,6 +79,7 @@ def test_stored_as_a_clue_batch(engine: Engine, two_maps: tuple[Path, Path]) -> 
         assert batch.kind == "eco_land_change" and len(clues) == 2
         assert clues[0].state == "pending" and clues[0].area_km2 == pytest.approx(0.018)
         assert clues[0].geometry["type"] == "Polygon"
+        assert clues[0].district_name == "朝阳区" and clues[0].unit_id is not None
 
 
 def test_cli(two_maps: tuple[Path, Path], tmp_path: Path) -> None:

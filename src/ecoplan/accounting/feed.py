@@ -1,4 +1,4 @@
-"""What the accounting modules (EI, GEP-R) tell the supervision of a measure: computed
+"""What the accounting modules (EI, GEP-R) and the clue registers tell the supervision of a measure: computed
 evidence shown beside the units' own reports on the measure page.
 
 Which measures get which evidence is data (``data/measure_links.toml``): words in the
@@ -27,6 +27,7 @@ class Evidence:
     met: bool | None = None
     link: str = "/ei"
     table: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (key in a table row, header)
 
 
 Provider = Callable[[Session], Evidence | None]
@@ -49,8 +50,9 @@ def kinds_for(measure: Measure) -> list[str]:
 def _providers() -> dict[str, Provider]:
     from ecoplan.accounting.ei.feed import PROVIDERS as EI
     from ecoplan.accounting.gep.feed import PROVIDERS as GEP
+    from ecoplan.cases.feed import providers as cases
 
-    return {**EI, **GEP}
+    return {**EI, **GEP, **cases()}
 
 
 def evidence_for(session: Session, measure: Measure) -> list[Evidence]:

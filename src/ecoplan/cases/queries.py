@@ -144,6 +144,10 @@ def _floor(session: Session, expr: Any) -> Any:
     return func.cast(expr, Integer())
 
 
+def unit_names(session: Session) -> dict[int, str]:
+    return {unit.id: unit.name for unit in session.scalars(select(Unit))}
+
+
 LEDGER_HEADERS = ["线索编号", "类型", "批次", "来源", "监测期", "所在区", "乡镇街道", "活动类型", "面积(平方米)",
                   "经度", "纬度", "涉及红线/保护地", "状态", "办理时限", "是否逾期", "承办单位", "核销单位",
                   "整改责任主体", "整改措施", "整改时限", "同位置早期线索", "销号时间"]  # fmt: skip
@@ -153,7 +157,7 @@ def export_ledger(session: Session, account: Account, path: Path | BinaryIO, tod
                   flt: ClueFilter | None = None) -> int:  # fmt: skip
     """The 台账: one row per visible clue, Chinese headers; returns the row count."""
     rules = load_rules()
-    units = dict(session.execute(select(Unit.id, Unit.name)).tuples().all())
+    units = unit_names(session)
     query = (
         (flt or ClueFilter())
         .apply(visible(select(Clue), account), today)
@@ -174,7 +178,7 @@ def export_ledger(session: Session, account: Account, path: Path | BinaryIO, tod
         header.append(cell)
     sheet.append(header)
     n = 0
-    for clue in session.scalars(query.execution_options(yield_per=2000)):
+    for clue in session.scalars(query):
         refs = "、".join(sorted({f"{r['layer']}{('(' + r['name'] + ')') if r['name'] != r['layer'] else ''}"
                                  for r in clue.refs or []}))  # fmt: skip
         plan = clue.plan or {}

@@ -34,6 +34,18 @@ class PatrolRule(BaseModel):
     patrols_per_month: int = 4
 
 
+class TempLandRule(BaseModel):
+    """临时用地 checks (templand.py): terms in years, tolerances as a fraction and in m²."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    term_years: int = 2
+    long_cycle_term_years: int = 4
+    restoration_years: int = 1
+    area_tolerance: float = 0.05
+    outside_tolerance_m2: float = 100.0
+
+
 class ClueRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -50,6 +62,7 @@ class ClueRules(BaseModel):
     activity_types: dict[str, str]
     sources: dict[str, str]
     patrols: PatrolRule = PatrolRule()
+    temp_land: TempLandRule = TempLandRule()
 
     @property
     def key(self) -> str:

@@ -7,6 +7,7 @@ in seconds; everything is labelled 演示数据.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from ecoplan.accounting.ei.mapping import load_mapping
 from ecoplan.accounting.ei.models import EIRun
 from ecoplan.accounting.ei.pipeline import RunConfig, RunInputs, run_assessment
 from ecoplan.accounting.ei.runs import publish_run
+from ecoplan.db import frozen_now
 from ecoplan.demo.geodata import DEMO_LABEL, write_rasters, write_region_table, write_rivers
 from ecoplan.geo.regions import beijing_layers
 
@@ -50,8 +52,13 @@ def load_demo_ei(session: Session, folder: Path) -> list[EIRun] | None:
     patches = find_changes(
         before, after, mapping, districts, min_area_m2=20_000.0, year=DEMO_YEARS[-1]
     )
-    store_batch(
-        session, patches, title=f"{DEMO_YEARS[-1]}年生态用地变化线索({DEMO_LABEL})",
-        source=provenance(before, after, mapping, 20_000.0), actor=ACTOR,
-    )  # fmt: skip
+    # issued in June of the demo year, so deadlines and lateness agree with the demo clock
+    token = frozen_now.set(dt.datetime(2024, 6, 20, 2, tzinfo=dt.UTC))
+    try:
+        store_batch(
+            session, patches, title=f"{DEMO_YEARS[-1]}年生态用地变化线索({DEMO_LABEL})",
+            source=provenance(before, after, mapping, 20_000.0), actor=ACTOR,
+        )  # fmt: skip
+    finally:
+        frozen_now.reset(token)
     return made

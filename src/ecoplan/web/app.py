@@ -118,9 +118,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
+    from ecoplan.api.cases import router as cases_api_router
     from ecoplan.api.ei import router as ei_api_router
     from ecoplan.api.gep import router as gep_api_router
     from ecoplan.api.v1 import router as api_router
+    from ecoplan.web.case_pages import router as case_router
     from ecoplan.web.ei_pages import router as ei_router
     from ecoplan.web.gep_pages import router as gep_router
     from ecoplan.web.pages import router as page_router
@@ -185,9 +187,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api_router)
+    app.include_router(cases_api_router)
     app.include_router(ei_api_router)
     app.include_router(gep_api_router)
     app.include_router(page_router)
+    app.include_router(case_router)
     app.include_router(ei_router)
     app.include_router(gep_router)
     return app

@@ -17,7 +17,6 @@ import numpy as np
 import shapely
 from rasterio import features
 
-from ecoplan import audit
 from ecoplan.accounting.ei.mapping import LAND_COLUMN_NAMES, ClassMapping
 from ecoplan.datafiles import file_record
 from ecoplan.errors import ValidationError
@@ -177,29 +176,24 @@ def write_xlsx(patches: list[ChangePatch], path: Path) -> None:
 def store_batch(
     session: Any, patches: list[ChangePatch], *, title: str, source: dict[str, Any], actor: str
 ) -> Any:
-    """File the patches as one clue batch (待核实) for the case workflow; audited."""
-    from ecoplan.cases.models import Clue, ClueBatch
+    """File the patches as one clue batch (待核实) in the clue workflow: each gets its district
+    government, the verifying unit of ecological-land clues, its reference-layer overlaps and
+    its links to earlier clues at the same place; audited."""
+    import numpy as np
 
-    batch = ClueBatch(kind=CLUE_KIND, title=title, source=source, created_by=actor)
-    for p in patches:
-        batch.clues.append(
-            Clue(
-                code=p.code,
-                district_code=p.district_code,
-                district_name=p.district_name,
-                area_km2=p.area_m2 / 1e6,
-                geometry=shapely.geometry.mapping(p.geometry),
-                facts={"before": p.before_name, "after": p.after_name},
-                state="pending",
-            )
-        )
-    session.add(batch)
-    session.flush()
-    audit.record(
-        session, actor=actor, action="clue.batch.create", entity_type="clue_batch", entity_id=batch.id,
-        after={"kind": CLUE_KIND, "title": title, "clues": len(patches)}, context=source,
+    from ecoplan.cases.batches import file_batch
+    from ecoplan.cases.importing import ClueRecords
+
+    records = ClueRecords(
+        codes=[p.code for p in patches],
+        geoms=np.asarray([p.geometry for p in patches], dtype=object),
+        attrs=[{"activity_type": "other", "source": "ei_change", "period": "", "legal_basis": "", "note": ""}
+               for _ in patches],
+        facts=[{"before": p.before_name, "after": p.after_name} for p in patches],
     )  # fmt: skip
-    return batch
+    return file_batch(
+        session, records, kind=CLUE_KIND, title=title, source=source, actor=actor
+    ).batch
 
 
 def provenance(

@@ -228,9 +228,11 @@ def ei_changes(
     console.print(f"找到 {len(patches)} 个变化图斑，共 {total:.3f} 平方千米，已写出 {out}")
     if store:
         from ecoplan.db import session_scope
+        from ecoplan.units.service import sync_builtin
 
         title = f"{year or ''}年生态用地变化线索".lstrip("年")
         with session_scope(cli_engine()) as session:
+            sync_builtin(session, actor=cli_actor())  # clues go to district governments
             batch = changes.store_batch(
                 session, patches, title=title, source=changes.provenance(before, after, class_map, min_area),
                 actor=cli_actor(),

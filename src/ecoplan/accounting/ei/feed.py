@@ -3,16 +3,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoplan.accounting.ei import runs
-from ecoplan.accounting.ei.changes import CLUE_KIND
 from ecoplan.accounting.feed import Evidence, Provider
-from ecoplan.cases.models import CLUE_STATES, Clue, ClueBatch
 from ecoplan.reports.ei_bulletin import city_row, headline
 
 
@@ -55,29 +49,5 @@ def _publication(session: Session) -> Evidence | None:
                     met=run.state == "published", link=f"/ei?run={run.id}")  # fmt: skip
 
 
-def _clues(session: Session) -> Evidence | None:
-    batch = session.scalars(
-        select(ClueBatch).where(ClueBatch.kind == CLUE_KIND).order_by(ClueBatch.id.desc()).limit(1)
-    ).first()
-    if batch is None:
-        return None
-    rows = session.execute(
-        select(Clue.district_name, Clue.state).where(Clue.batch_id == batch.id)
-    ).all()
-    by_district: dict[str, Counter[str]] = {}
-    for district, state in rows:
-        by_district.setdefault(district or "区外", Counter())[state] += 1
-    table: list[dict[str, Any]] = [
-        {"district": d, "total": sum(c.values()), "pending": c["pending"] + c["verifying"],
-         "closed": c["closed"] + c["rejected"]}
-        for d, c in sorted(by_district.items(), key=lambda kv: -sum(kv[1].values()))
-    ]  # fmt: skip
-    done = sum(t["closed"] for t in table)
-    lines = [
-        f"{batch.title}:共 {len(rows)} 条,已核查办结 {done} 条,{CLUE_STATES['pending']}/核实中 {len(rows) - done} 条"
-    ]
-    return Evidence("clues", "系统记录:生态用地变化线索核查", lines, met=None if not rows else done == len(rows),
-                    link="/ei", table=table)  # fmt: skip
-
-
-PROVIDERS: dict[str, Provider] = {"verdict": _verdict, "publication": _publication, "clues": _clues}
+# the 11.2 change clues are counted by the clue register (ecoplan.cases.feed), like every clue kind
+PROVIDERS: dict[str, Provider] = {"verdict": _verdict, "publication": _publication}

@@ -1,0 +1,179 @@
+"""``ecoplan cases …``: reference layers, clue batches, clue steps, reminders, statistics, 台账."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from ecoplan.accounts.models import Account
+from ecoplan.clikit import cli_actor, cli_engine, console, user_errors
+
+cases_app = typer.Typer(
+    help="问题线索: 参照图层、线索批次导入、核查整改销号、催办、台账", no_args_is_help=True
+)
+layer_app = typer.Typer(
+    help="参照图层(生态保护红线、自然保护地及功能区、乡镇街道…)", no_args_is_help=True
+)
+cases_app.add_typer(layer_app, name="layer")
+
+KindOption = Annotated[str, typer.Option("--kind", help="线索类型(见 clue_rules.toml 的 kinds)")]
+CrsOption = Annotated[
+    str | None, typer.Option("--crs", help="覆盖文件声明的坐标系: EPSG 代码或 gcj02")
+]
+TodayOption = Annotated[str | None, typer.Option("--today", help="按此日期计算时限(YYYY-MM-DD)")]
+
+
+def _today(text: str | None) -> dt.date:
+    from ecoplan.errors import ValidationError
+
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"日期“{text}”格式应为 YYYY-MM-DD") from None
+
+
+@layer_app.command("load")
+@user_errors
+def layer_load(
+    file: Annotated[Path, typer.Argument(help="GeoJSON / Shapefile / GeoPackage")],
+    kind: Annotated[
+        str,
+        typer.Option("--kind", help="redline | reserve | protected_area | conservation | township"),
+    ],
+    name: Annotated[str, typer.Option("--name", help="图层名称，如 北京市生态保护红线")],
+    crs: CrsOption = None,
+    code_field: Annotated[str | None, typer.Option("--code-field")] = None,
+    name_field: Annotated[str | None, typer.Option("--name-field")] = None,
+    zone_field: Annotated[
+        str | None, typer.Option("--zone-field", help="功能区字段(核心区/缓冲区/实验区)")
+    ] = None,
+) -> None:
+    """导入参照图层的新版本(同名旧版本停用，已有线索仍指向旧要素)。"""
+    from ecoplan.cases.layers import load_layer
+    from ecoplan.db import session_scope
+
+    with session_scope(cli_engine()) as session:
+        layer = load_layer(session, file, kind=kind, name=name, actor=cli_actor(), crs=crs,
+                           code_field=code_field, name_field=name_field, zone_field=zone_field)  # fmt: skip
+        area = sum(f.area_km2 for f in layer.features)
+        console.print(
+            f"已导入图层 {layer.name} 第 {layer.version} 版: {len(layer.features)} 个要素，{area:.2f} km²"
+        )
+        for code in layer.source.get("repaired", []):
+            console.print(f"  已修复无效几何: {code}")
+
+
+@layer_app.command("list")
+@user_errors
+def layer_list() -> None:
+    """列出在用的参照图层。"""
+    from ecoplan.cases.layers import list_layers
+    from ecoplan.cases.models import LAYER_KINDS
+    from ecoplan.db import session_scope
+
+    with session_scope(cli_engine()) as session:
+        for layer in list_layers(session):
+            console.print(
+                f"{layer.id}\t{LAYER_KINDS[layer.kind]}\t{layer.name}\tv{layer.version}\t{len(layer.features)} 个要素"
+            )
+
+
+@cases_app.command("import")
+@user_errors
+def cases_import(
+    file: Annotated[
+        Path, typer.Argument(help="GeoJSON / Shapefile / GeoPackage / XLSX(经度、纬度列)")
+    ],
+    kind: KindOption,
+    title: Annotated[
+        str, typer.Option("--title", help="批次名称，如 2024年第一季度红线人类活动线索")
+    ],
+    crs: CrsOption = None,
+    today: TodayOption = None,
+) -> None:
+    """导入一批线索: 落区、叠加参照图层、查找同位置早期线索；全部通过才入库。"""
+    from ecoplan.cases.batches import import_file
+    from ecoplan.db import session_scope
+    from ecoplan.units.service import sync_builtin
+
+    with session_scope(cli_engine()) as session:
+        sync_builtin(session, actor=cli_actor())  # clues go to district governments
+        result = import_file(
+            session, file, kind=kind, title=title, actor=cli_actor(), crs=crs, today=_today(today)
+        )
+        console.print(f"已导入批次 {result.batch.id}: {result.count} 条线索，{result.in_redline} 条涉及生态保护红线，"
+                      f"{result.duplicates} 条与早期线索同位置")  # fmt: skip
+        for district, n in sorted(result.by_district.items(), key=lambda kv: -kv[1]):
+            console.print(f"  {district}: {n}")
+        if result.repaired:
+            console.print(
+                f"  已修复无效几何 {len(result.repaired)} 个: {'、'.join(result.repaired[:10])}"
+            )
+
+
+@cases_app.command("stats")
+@user_errors
+def cases_stats(today: TodayOption = None) -> None:
+    """线索统计: 按类型、区、状态，及逾期数。"""
+    from ecoplan.cases.models import CLUE_STATES
+    from ecoplan.cases.queries import stats
+    from ecoplan.cases.rules import load_rules
+    from ecoplan.db import session_scope
+
+    rules = load_rules()
+    with session_scope(cli_engine()) as session:
+        s = stats(session, _system(session), _today(today))
+        console.print(f"共 {s.total} 条，逾期 {s.late} 条")
+        for kind, states in s.by_kind.items():
+            label = rules.kinds[kind].label if kind in rules.kinds else kind
+            parts = "，".join(f"{CLUE_STATES[k]} {n}" for k, n in states.items())
+            console.print(f"  {label}: {parts}")
+        for district, states in sorted(s.by_district.items()):
+            console.print(
+                f"  {district}: {sum(states.values())} 条，逾期 {s.late_by_district.get(district, 0)}"
+            )
+
+
+@cases_app.command("ledger")
+@user_errors
+def cases_ledger(
+    out: Annotated[Path, typer.Argument(help="输出 .xlsx")],
+    kind: Annotated[str | None, typer.Option("--kind")] = None,
+    today: TodayOption = None,
+) -> None:
+    """导出线索台账(xlsx)。"""
+    from ecoplan.cases.queries import ClueFilter, export_ledger
+    from ecoplan.db import session_scope
+
+    with session_scope(cli_engine()) as session:
+        n = export_ledger(session, _system(session), out, _today(today), ClueFilter(kind=kind))
+        console.print(f"已导出 {n} 条线索到 {out}")
+
+
+@cases_app.command("remind")
+@user_errors
+def cases_remind(today: TodayOption = None) -> None:
+    """按线索办理时限发出临近提醒、到期催办、逾期督办(同一天重复运行不重复发送)。"""
+    from ecoplan.cases.reminders import run_clue_reminders
+    from ecoplan.db import session_scope
+
+    with session_scope(cli_engine()) as session:
+        run = run_clue_reminders(session, _today(today), actor=cli_actor())
+        console.print(
+            f"通知 {len(run.notifications)} 条，督办单 {len(run.orders)} 张，解除 {run.resolved} 张"
+        )
+        for note in run.notifications:
+            console.print(f"  {note.message}")
+
+
+def _system(session: Session) -> Account:
+    """A read-everything account for the command line (the operator of the machine); never
+    stored, so it cannot log in."""
+    del session
+    return Account(username="cli", display_name="命令行", role="admin", password_hash="")

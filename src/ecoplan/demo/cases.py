@@ -1,0 +1,236 @@
+"""Demo clues (合成数据, labelled as such): a synthetic red line and nature reserve with zones on
+the real district boundaries, three clue batches, and a half-year of work on them (verification
+with EXIF-positioned photos, rectification plans, acceptance and 销号) done by the demo accounts,
+so the clue pages, statistics, reminders and measure evidence show a plan in mid-year.
+
+Everything is generated from a fixed seed; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+import shapely.affinity
+import shapely.geometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecoplan.accounts.models import Account
+from ecoplan.cases.batches import file_batch
+from ecoplan.cases.importing import ClueRecords
+from ecoplan.cases.layers import load_layer
+from ecoplan.cases.models import Clue, ClueBatch
+from ecoplan.cases.photos import make_photo
+from ecoplan.cases.reminders import run_clue_reminders
+from ecoplan.cases.spatial import beijing
+from ecoplan.cases.workflow import PhotoUpload, RectificationPlan, step
+from ecoplan.db import frozen_now
+from ecoplan.demo.history import DEMO_TODAY
+from ecoplan.geo.crs import EQUAL_AREA, WGS84
+
+LABEL = "演示数据(合成，非实测)"
+SEED = 7
+ACTOR = "demo"
+# mountain areas that carry most of Beijing's red line: (lon, lat, radius km); synthetic shapes
+REDLINE_BLOBS = [(115.62, 40.02, 18), (115.95, 40.47, 14), (116.55, 40.62, 20), (117.02, 40.52, 17),
+                 (115.78, 39.72, 11), (117.25, 40.22, 9)]  # fmt: skip
+RESERVE = (
+    115.80,
+    40.52,
+)  # centre of the synthetic reserve; zones: core 4 km, buffer 7 km, experiment 10 km
+ACTIVITIES = ["housing", "farming", "transport", "tourism", "mining", "industry", "other"]
+
+
+def _at(day: dt.date, hour: int = 10) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour - 8, tzinfo=dt.UTC)
+
+
+def _circle(lon: float, lat: float, radius_km: float) -> shapely.Geometry:
+    centre = gpd.GeoSeries([shapely.Point(lon, lat)], crs=WGS84).to_crs(EQUAL_AREA)
+    return gpd.GeoSeries(centre.buffer(radius_km * 1000, 64), crs=EQUAL_AREA).to_crs(WGS84).iloc[0]
+
+
+def write_layers(folder: Path) -> tuple[Path, Path]:
+    city = beijing().city
+    redline = [shapely.intersection(_circle(*blob), city) for blob in REDLINE_BLOBS]
+    red = gpd.GeoDataFrame({"code": [f"HX-{i + 1:02d}" for i in range(len(redline))],
+                            "name": [f"生态保护红线片区{i + 1}({LABEL})" for i in range(len(redline))]},
+                           geometry=redline, crs=WGS84)  # fmt: skip
+    core, buffer, outer = (shapely.intersection(_circle(*RESERVE, r), city) for r in (4, 7, 10))
+    reserve = gpd.GeoDataFrame({"code": ["ZR-core", "ZR-buffer", "ZR-exp"], "name": ["演示自然保护区"] * 3,
+                                "功能区": ["核心区", "缓冲区", "实验区"], "patrols_per_month": [4, 4, 2]},
+                               geometry=[core, buffer.difference(core), outer.difference(buffer)], crs=WGS84)  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    red_path, reserve_path = folder / "redline_demo.geojson", folder / "reserve_demo.geojson"
+    red.to_file(red_path, driver="GeoJSON")
+    reserve.to_file(reserve_path, driver="GeoJSON")
+    return red_path, reserve_path
+
+
+def _sample(area: shapely.Geometry, n: int, rng: np.random.Generator) -> list[shapely.Geometry]:
+    """n small irregular patches (about 40–120 m across) inside ``area``."""
+    minx, miny, maxx, maxy = area.bounds
+    out: list[shapely.Geometry] = []
+    while len(out) < n:
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if not area.contains(shapely.Point(x, y)):
+            continue
+        k = int(rng.integers(5, 8))
+        angles = np.sort(rng.uniform(0, 2 * np.pi, k))
+        radius = rng.uniform(0.0003, 0.0010, k)
+        out.append(
+            shapely.Polygon(
+                np.column_stack([x + radius * np.cos(angles) * 1.3, y + radius * np.sin(angles)])
+            )
+        )
+    return out
+
+
+def _records(prefix: str, geoms: list[shapely.Geometry], period: str, rng: random.Random,
+             source: str) -> ClueRecords:  # fmt: skip
+    return ClueRecords(
+        codes=[f"{prefix}-{i + 1:03d}" for i in range(len(geoms))], geoms=np.asarray(geoms, dtype=object),
+        attrs=[{"activity_type": rng.choice(ACTIVITIES), "source": source, "period": period, "legal_basis": "",
+                "note": ""} for _ in geoms],
+        facts=[{"数据说明": LABEL} for _ in geoms],
+    )  # fmt: skip
+
+
+def load_demo_cases(session: Session, folder: Path) -> int:
+    """Load once; returns the number of clues made (0 when already there)."""
+    if (
+        session.scalar(select(ClueBatch.id).where(ClueBatch.kind == "redline_activity").limit(1))
+        is not None
+    ):
+        return 0
+    rng, prng = random.Random(SEED), np.random.default_rng(SEED)
+    red_path, reserve_path = write_layers(folder)
+    token = frozen_now.set(_at(dt.date(2024, 3, 20)))
+    try:
+        red_layer = load_layer(
+            session, red_path, kind="redline", name=f"北京市生态保护红线({LABEL})", actor=ACTOR
+        )
+        load_layer(
+            session, reserve_path, kind="reserve", name=f"演示自然保护区({LABEL})", actor=ACTOR
+        )
+        redline = shapely.union_all(
+            [shapely.geometry.shape(f.geometry) for f in red_layer.features]
+        )
+        q1 = _sample(redline, 90, prng)
+        frozen_now.set(_at(dt.date(2024, 4, 8)))
+        file_batch(session, _records("HX24Q1", q1, "2024Q1", rng, "national_rs"), kind="redline_activity",
+                   title=f"2024年第一季度生态保护红线人类活动问题线索({LABEL})", actor=ACTOR,
+                   source={"demo": LABEL}, today=dt.date(2024, 4, 8))  # fmt: skip
+        reserve = shapely.intersection(_circle(*RESERVE, 10), beijing().city)
+        frozen_now.set(_at(dt.date(2024, 5, 6)))
+        file_batch(session, _records("ZRQ-2024H1", _sample(reserve, 30, prng), "2024H1", rng, "city_rs"),
+                   kind="reserve_activity", title=f"2024年上半年自然保护区人类活动遥感监测线索({LABEL})",
+                   actor=ACTOR, source={"demo": LABEL}, today=dt.date(2024, 5, 6))  # fmt: skip
+        # Q2: new patches plus six at the places of Q1 patches (shifted a few metres): re-found
+        q2 = _sample(redline, 34, prng) + [
+            shapely.affinity.translate(g, 0.00003, 0.00002) for g in q1[:6]
+        ]
+        frozen_now.set(_at(dt.date(2024, 7, 3)))
+        file_batch(session, _records("HX24Q2", q2, "2024Q2", rng, "national_rs"), kind="redline_activity",
+                   title=f"2024年第二季度生态保护红线人类活动问题线索({LABEL})", actor=ACTOR,
+                   source={"demo": LABEL}, today=dt.date(2024, 7, 3))  # fmt: skip
+        _work(session, rng)
+        frozen_now.set(_at(DEMO_TODAY, 8))
+        run_clue_reminders(session, DEMO_TODAY, actor=ACTOR)
+    finally:
+        frozen_now.reset(token)
+    return len(q1) + 30 + len(q2)
+
+
+def _work(session: Session, rng: random.Random) -> None:
+    """Half a year of work on the first two batches, day by day, by the demo accounts."""
+    accounts = {
+        a.unit_id: a for a in session.scalars(select(Account).where(Account.role == "unit"))
+    }
+    clues = session.scalars(select(Clue).where(Clue.kind.in_(("redline_activity", "reserve_activity")),
+                                               Clue.period != "2024Q2").order_by(Clue.id)).all()  # fmt: skip
+    for clue in clues:
+        district, verifier = (
+            accounts.get(clue.unit_id or 0),
+            accounts.get(clue.verifier_unit_id or 0),
+        )
+        if district is None or verifier is None:
+            continue
+        issued = clue.created_at.date()
+        depth = rng.random()
+        day = issued + dt.timedelta(days=rng.randint(2, 9))
+        if depth < 0.12:
+            continue  # still 待核实 (some of them late by now)
+        _step(session, district, clue, "start", day)
+        if depth < 0.3:
+            continue
+        day += dt.timedelta(days=rng.randint(5, 25))
+        if rng.random() < 0.25:
+            _step(
+                session,
+                district,
+                clue,
+                "reject",
+                day,
+                "现场核实为已批复的林业管护设施,手续齐全。",
+                photo=True,
+            )
+            if depth > 0.6:
+                _step(
+                    session,
+                    verifier,
+                    clue,
+                    "close",
+                    day + dt.timedelta(days=rng.randint(3, 12)),
+                    "核销单位复核同意,不属实销号。",
+                )
+            continue
+        _step(
+            session,
+            district,
+            clue,
+            "confirm",
+            day,
+            "现场核实存在未经批准的人类活动,与遥感图斑一致。",
+            photo=True,
+        )
+        if depth < 0.45:
+            continue
+        day += dt.timedelta(days=rng.randint(3, 12))
+        plan = RectificationPlan(rng.choice(["属地乡镇政府", "相关建设单位", "村委会"]),
+                                 rng.choice(["拆除违建设施,清运垃圾,覆土复绿", "停止开垦,恢复植被", "补办用地手续并恢复原状"]),
+                                 day + dt.timedelta(days=rng.randint(30, 75)))  # fmt: skip
+        _step(session, district, clue, "plan", day, plan=plan)
+        if depth < 0.7 or plan.deadline > dt.date(2024, 7, 5):
+            continue
+        day = min(plan.deadline, dt.date(2024, 7, 5)) - dt.timedelta(days=rng.randint(0, 6))
+        _step(session, district, clue, "submit", day, "已按方案完成整改,现场已复绿。", photo=True)
+        if depth > 0.85:
+            _step(
+                session,
+                verifier,
+                clue,
+                "close",
+                day + dt.timedelta(days=rng.randint(2, 4)),
+                "现场验收合格,同意销号。",
+            )
+
+
+def _step(session: Session, account: Account, clue: Clue, action: str, day: dt.date, reason: str = "", *,
+          photo: bool = False, plan: RectificationPlan | None = None) -> None:  # fmt: skip
+    day = min(day, DEMO_TODAY - dt.timedelta(days=1))
+    frozen_now.set(_at(day, 15))
+    photos = []
+    if photo:  # taken on site an hour earlier, a few metres from the patch's centre
+        taken = _at(day, 14)
+        photos = [
+            PhotoUpload(
+                make_photo(clue.lon + 0.00005, clue.lat - 0.00004, taken), f"{clue.code}-现场.jpg"
+            )
+        ]
+    step(session, account, clue.id, action, reason=reason, plan=plan, photos=photos, today=day)

@@ -1,0 +1,172 @@
+"""Clue pages and API through the app: lists per account, the clustered map layer, a step with
+a photo uploaded as a form, photo download rights, the 台账, batch import rights and the
+measure evidence (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from ecoplan.accounts.service import create_account
+from ecoplan.cases import queries
+from ecoplan.cases.batches import file_batch
+from ecoplan.cases.importing import ClueRecords
+from ecoplan.cases.models import Clue
+from ecoplan.cases.photos import make_photo
+from ecoplan.db import frozen_now, session_scope
+from ecoplan.plans.models import Measure
+
+from ..supervision.conftest import PASSWORD, World
+from .conftest import csrf_of
+
+CHAOYANG = [(116.52, 39.93), (116.53, 39.94), (116.50, 39.95)]
+HAIDIAN = [(116.22, 40.05)]
+
+
+@pytest.fixture
+def clue_world(world: World) -> World:
+    with session_scope(world.engine) as session:
+        create_account(session, username="ghzrzyw", password=PASSWORD, role="unit", unit_code="ghzrzyw",
+                       actor="test")  # fmt: skip
+        points = CHAOYANG + HAIDIAN
+        records = ClueRecords(
+            [f"W-{i + 1}" for i in range(len(points))],
+            np.asarray([shapely.box(x - 0.001, y - 0.001, x + 0.001, y + 0.001) for x, y in points], dtype=object),
+            [{"activity_type": "housing", "source": "", "period": "2024Q2", "legal_basis": "", "note": ""}] * len(points),
+            [{}] * len(points),
+        )  # fmt: skip
+        token = frozen_now.set(dt.datetime(2024, 7, 1, 2, tzinfo=dt.UTC))  # issued on 2024-07-01
+        try:
+            file_batch(session, records, kind="redline_activity", title="2024Q2 红线线索", actor="test",
+                       source={}, today=dt.date(2024, 7, 1))  # fmt: skip
+        finally:
+            frozen_now.reset(token)
+    return world
+
+
+def clue_id(world: World, code: str) -> int:
+    with session_scope(world.engine) as session:
+        return int(session.scalar(select(Clue.id).where(Clue.code == code)) or 0)
+
+
+def test_lists_follow_the_account(clue_world: World, login: Callable[[str], TestClient]) -> None:
+    chaoyang, haidian = login("chaoyang"), login("haidian")
+    page = chaoyang.get("/clues").text
+    assert "W-1" in page and "W-4" not in page and "共 3 条" in page
+    assert "W-4" in haidian.get("/clues").text and "W-1" not in haidian.get("/clues").text
+    api = login("ghzrzyw").get("/api/v1/clues?limit=10").json()
+    assert api["total"] == 4 and {c["state"] for c in api["items"]} == {"pending"}
+    detail = chaoyang.get(f"/api/v1/clues/{clue_id(clue_world, 'W-1')}").json()
+    assert detail["actions"] == ["start"] and detail["district_name"] == "朝阳区"
+    assert haidian.get(f"/api/v1/clues/{clue_id(clue_world, 'W-1')}").status_code == 404
+
+
+def test_map_layer_points_and_clusters(clue_world: World, login: Callable[[str], TestClient],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    coord = login("coord")
+    city = "115.4,39.4,117.5,41.1"
+    points = coord.get(f"/api/v1/clues/map?bbox={city}").json()
+    assert points["mode"] == "points" and points["count"] == 4
+    monkeypatch.setattr(queries, "MAP_POINT_LIMIT", 1)
+    clusters = coord.get(f"/api/v1/clues/map?bbox={city}").json()
+    assert clusters["mode"] == "clusters"
+    # 48 cells over 2.1° of longitude: cells of 0.04375°; the three 朝阳 squares (116.50–116.53 E,
+    # 39.93–39.95 N) fall into one or two cells, 海淀 into another: counts add up to 4
+    assert sum(c["count"] for c in clusters["clusters"]) == 4 and len(clusters["clusters"]) in (
+        2,
+        3,
+    )
+    assert sum(c["states"]["pending"] for c in clusters["clusters"]) == 4
+    # a district sees its own clues only, on the map as in lists
+    assert login("haidian").get(f"/api/v1/clues/map?bbox={city}").json()["count"] == 1
+    assert coord.get("/api/v1/clues/map?bbox=117,40,116,41").status_code == 422
+
+
+def test_step_with_photo_through_the_form(
+    clue_world: World, login: Callable[[str], TestClient]
+) -> None:
+    chaoyang = login("chaoyang")
+    cid = clue_id(clue_world, "W-1")
+    token = csrf_of(chaoyang, f"/clues/{cid}")
+    response = chaoyang.post(f"/clues/{cid}/step", data={"csrf": token, "action": "start"})
+    assert (
+        response.status_code == 303 and "核实中" in chaoyang.get(response.headers["location"]).text
+    )
+    taken = dt.datetime(2024, 7, 9, 1, 0, tzinfo=dt.UTC)  # the demo clock stands on 2024-07-10
+    # 0.004° of latitude north of the centre ≈ 444 m, ≈ 333 m beyond the square's edge: flagged
+    jpg = make_photo(116.52, 39.934, taken)
+    response = chaoyang.post(f"/clues/{cid}/step", data={"csrf": token, "action": "confirm", "reason": "属实"},
+                             files=[("photos", ("现场.jpg", jpg, "image/jpeg"))])  # fmt: skip
+    assert response.status_code == 303, response.text[-3000:]
+    page = chaoyang.get(response.headers["location"]).text
+    assert "属实" in page and "拍摄位置距线索超过 300 米" in page
+    detail = chaoyang.get(f"/api/v1/clues/{cid}").json()
+    assert detail["state"] == "confirmed" and detail["photos"][0]["flags"] == ["far"]
+    photo_id = detail["photos"][0]["id"]
+    assert chaoyang.get(f"/api/v1/clue-photos/{photo_id}").content == jpg
+    assert login("haidian").get(f"/api/v1/clue-photos/{photo_id}").status_code == 404
+    # a step that is not this account's to take changes nothing
+    verifier = login("ghzrzyw")
+    refused = verifier.post(
+        f"/clues/{cid}/step", data={"csrf": csrf_of(verifier, "/clues"), "action": "plan"}
+    )
+    assert refused.status_code == 403 and "无权" in refused.text
+    assert chaoyang.get(f"/api/v1/clues/{cid}").json()["state"] == "confirmed"
+
+
+def test_ledger_and_measure_evidence(clue_world: World, login: Callable[[str], TestClient]) -> None:
+    leader = login("leader")
+    response = leader.get("/clues/ledger.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("线索编号", "类型", "批次") and len(rows) == 1 + 4
+    assert {r[5] for r in rows[1:]} == {"朝阳区", "海淀区"}
+    own = load_workbook(io.BytesIO(login("chaoyang").get("/clues/ledger.xlsx").content)).active
+    assert own.max_row == 1 + 3
+    with session_scope(clue_world.engine) as session:
+        measure = next(
+            m for m in session.scalars(select(Measure)) if "生态保护红线人类活动问题线索" in m.text
+        )
+        uid = measure.uid
+    page = leader.get(f"/measures/{uid}").text
+    assert "系统记录:生态保护红线人类活动问题线索" in page and "共 4 条,已销号 0 条" in page
+
+
+def test_batch_import_rights_and_errors(
+    clue_world: World, login: Callable[[str], TestClient], tmp_path: Path
+) -> None:
+    geojson = json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}},
+                          "features": [{"type": "Feature", "properties": {"线索编号": "U-1"},
+                                        "geometry": shapely.geometry.mapping(shapely.Point(116.3, 40.0))}]})  # fmt: skip
+    verifier = login("ghzrzyw")
+    files = {"file": ("第三季度.geojson", geojson.encode(), "application/geo+json")}
+    data = {"csrf": csrf_of(verifier, "/clues"), "kind": "mining", "title": "举报线索"}
+    response = verifier.post("/clues/import", data=data, files=files)
+    assert response.status_code == 303, response.text
+    assert "已导入批次" in verifier.get(response.headers["location"]).text
+    again = verifier.post("/clues/import", data=data, files=files)
+    assert again.status_code == 422 and "该文件已作为批次" in again.text
+    district = login("chaoyang")
+    refused = district.post(
+        "/clues/import", data={**data, "csrf": csrf_of(district, "/clues")}, files=files
+    )
+    assert refused.status_code == 403
+    # 市生态环境局 issues ecological-land and reserve clues, not mining ones
+    sthjj = login("sthjj")
+    assert (
+        sthjj.post(
+            "/clues/import", data={**data, "csrf": csrf_of(sthjj, "/clues")}, files=files
+        ).status_code
+        == 403
+    )
