@@ -87,7 +87,7 @@ def read_clue_file(path: Path, rules: ClueRules, *, crs: str | None = None) -> C
     elif suffix in VECTOR_SUFFIXES:
         frame, geoms = read_vector_wgs84(path, crs)
         columns = [c for c in frame.columns if c != frame.geometry.name]
-        rows = [{c: frame.iloc[i][c] for c in columns} for i in range(len(frame))]
+        rows = frame[columns].to_dict("records")  # one pass; iloc per row costs ~90 µs a clue
     else:
         raise InputFileError(path, "只接受 GeoJSON、Shapefile(.shp/.zip)、GeoPackage 或 XLSX 文件")
     if not rows:

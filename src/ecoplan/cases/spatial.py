@@ -115,13 +115,31 @@ def overlaps(
 
 def assign(metric: Geoms, regions_metric: Geoms) -> NDArray[np.intp]:
     """Index of the region each clue overlaps most (−1 when none); a point takes the region
-    it lies in, a polygon across a border the one holding the larger part."""
+    it lies in, a polygon across a border the one holding the larger part.
+
+    Fast path first: a clue whose point-on-surface lies in a region and which that (prepared)
+    region covers needs no intersection, which is almost every clue. Intersecting a small
+    patch with a district outline of thousands of vertices is what costs, so only clues that
+    cross a border (or lie outside every region's interior point test) pay for it.
+    """
     best = np.full(len(metric), -1, dtype=np.intp)
-    left, right, area = overlaps(metric, regions_metric)
-    if left.size:
-        order = np.lexsort((-area, left))  # by clue, largest overlap first
-        first = np.unique(left[order], return_index=True)[1]
-        best[left[order][first]] = right[order][first]
+    if len(metric) == 0:
+        return best
+    shapely.prepare(regions_metric)
+    tree = shapely.STRtree(regions_metric)
+    left, right = tree.query(shapely.point_on_surface(metric), predicate="within")
+    best[left] = right
+    covered = np.zeros(len(metric), dtype=bool)
+    found = best >= 0
+    covered[found] = shapely.covered_by(metric[found], regions_metric[best[found]])
+    rest = np.flatnonzero(~covered)
+    best[rest] = -1
+    if rest.size:
+        left, right, area = overlaps(metric[rest], regions_metric)
+        if left.size:
+            order = np.lexsort((-area, left))  # by clue, largest overlap first
+            first = np.unique(left[order], return_index=True)[1]
+            best[rest[left[order][first]]] = right[order][first]
     return best
 
 
