@@ -21,6 +21,22 @@ from ..supervision.conftest import PASSWORD, World, build_world, data_dir, world
 __all__ = ["data_dir", "world"]  # fixtures shared with the supervision tests
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """Debian chromium driven by Playwright (no downloaded browser), headless."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
 def demo_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Mid-2024 on the supervision clock; no background reminder job."""

@@ -6,33 +6,21 @@ Screenshots go to ``test-artifacts/screenshots``."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from reportlab.pdfgen import canvas
 
 from ..supervision.conftest import PASSWORD
+from .conftest import CHROMIUM
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 pytestmark = [
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="Debian chromium not installed (make test installs it)"
     ),
 ]
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def _pdf(tmp_path: Path) -> Path:

@@ -78,7 +78,8 @@ def clue_map(geometry: dict[str, Any], photos: list[Any]) -> dict[str, Any]:
                                     name="照片拍摄点"))  # fmt: skip
     minx, miny, maxx, maxy = geom.bounds
     span = max(maxx - minx, maxy - miny, 0.002)
-    zoom = max(8.0, min(17.0, 9.0 - math.log2(span / 0.7)))  # ~0.7° fills the frame at zoom 9
+    # ~0.7° fills a phone-wide frame at zoom 9; show the patch at a quarter of the frame
+    zoom = max(8.0, min(16.0, 9.0 - math.log2(4 * span / 0.7)))
     fig = go.Figure(traces)
     fig.update_layout(
         map={"style": "white-bg", "center": {"lon": point.x, "lat": point.y}, "zoom": zoom,
