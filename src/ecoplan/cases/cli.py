@@ -10,6 +10,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from ecoplan.accounts.models import Account
+from ecoplan.cases.templand_cli import templand_app
 from ecoplan.clikit import cli_actor, cli_engine, console, user_errors
 
 cases_app = typer.Typer(
@@ -19,6 +20,7 @@ layer_app = typer.Typer(
     help="参照图层(生态保护红线、自然保护地及功能区、乡镇街道…)", no_args_is_help=True
 )
 cases_app.add_typer(layer_app, name="layer")
+cases_app.add_typer(templand_app, name="templand")
 
 KindOption = Annotated[str, typer.Option("--kind", help="线索类型(见 clue_rules.toml 的 kinds)")]
 CrsOption = Annotated[
