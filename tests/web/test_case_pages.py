@@ -170,3 +170,53 @@ def test_batch_import_rights_and_errors(
         ).status_code
         == 403
     )
+
+
+def _gpx(start: dt.datetime, marks: str = "") -> bytes:
+    # a 1 km walk east along 40.05° N inside the test reserve (116.20–116.24 E), 10 points
+    points = "".join(f'<trkpt lat="40.05" lon="{116.205 + 0.00117 * i:.5f}"><time>{start + dt.timedelta(minutes=3 * i):%Y-%m-%dT%H:%M:%SZ}</time></trkpt>'
+                     for i in range(10))  # fmt: skip
+    return (f'<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+            f'{marks}<trk><trkseg>{points}</trkseg></trk></gpx>').encode()  # fmt: skip
+
+
+def test_patrol_upload_files_its_waypoints_as_clues(clue_world: World, login: Callable[[str], TestClient],
+                                                   tmp_path: Path) -> None:  # fmt: skip
+    from ecoplan.cases.layers import load_layer
+
+    reserve = tmp_path / "reserve.geojson"
+    reserve.write_text(json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}},
+        "features": [{"type": "Feature", "properties": {"code": "R-1", "name": "测试保护区", "功能区": "实验区"},
+                      "geometry": shapely.geometry.mapping(shapely.box(116.20, 40.03, 116.24, 40.07))}]}), encoding="utf-8")  # fmt: skip
+    with session_scope(clue_world.engine) as session:
+        feature_id = (
+            load_layer(session, reserve, kind="reserve", name="测试保护区", actor="test")
+            .features[0]
+            .id
+        )
+    haidian = login("haidian")
+    mark = '<wpt lat="40.051" lon="116.21"><name>棚屋</name><desc>新建简易棚屋一处</desc></wpt>'
+    files = {
+        "file": (
+            "6月巡查.gpx",
+            _gpx(dt.datetime(2024, 6, 3, 1, 0, tzinfo=dt.UTC), mark),
+            "application/gpx+xml",
+        )
+    }
+    data = {"csrf": csrf_of(haidian, "/patrols"), "area": str(feature_id), "patroller": "王巡护"}
+    response = haidian.post("/patrols/import", data=data, files=files)
+    assert response.status_code == 303, response.text[-2000:]
+    page = haidian.get(response.headers["location"]).text
+    # 9 steps of 0.00117° of longitude at 40.05° N: 9 × 0.00117 × 111.32 km × cos 40.05° ≈ 0.90 km
+    assert "航点记为巡查发现线索 1 条" in page and "0.90 km" in page
+    # June (the only patrol) is 1 of the default 4 a month; the page is judged on 2024-07-10
+    assert "1/4" in page
+    clues = haidian.get("/api/v1/clues?kind=patrol_finding").json()
+    assert clues["total"] == 1 and clues["items"][0]["district_name"] == "海淀区"
+    assert (
+        haidian.post("/patrols/import", data=data, files=files).status_code == 422
+    )  # same file twice
+    leader = login("leader")
+    assert leader.post("/patrols/import", data={**data, "csrf": csrf_of(leader, "/patrols")},
+                       files=files).status_code == 403  # fmt: skip
+    assert "临时用地台账" in leader.get("/templand").text

@@ -179,3 +179,59 @@ def _system(session: Session) -> Account:
     stored, so it cannot log in."""
     del session
     return Account(username="cli", display_name="命令行", role="admin", password_hash="")
+
+
+patrol_app = typer.Typer(
+    help="自然保护地巡查: 导入 GPX 轨迹(航点记为巡查发现线索)、统计巡查频次", no_args_is_help=True
+)
+cases_app.add_typer(patrol_app, name="patrol")
+
+
+@patrol_app.command("import")
+@user_errors
+def patrol_import(
+    file: Annotated[Path, typer.Argument(help="GPX 轨迹文件")],
+    area: Annotated[
+        str, typer.Option("--area", help="保护地(功能区)要素代码，见 cases layer list")
+    ],
+    patroller: Annotated[str, typer.Option("--patroller", help="巡查人")],
+    unit: Annotated[str | None, typer.Option("--unit", help="巡查单位代码")] = None,
+) -> None:
+    """导入一次巡查: 轨迹长度、在保护地内的比例；航点记为巡查发现线索。"""
+    from ecoplan.cases.patrol_findings import import_patrol_with_findings
+    from ecoplan.cases.patrols import area_feature_by_code
+    from ecoplan.db import session_scope
+    from ecoplan.units.service import find_unit, sync_builtin
+
+    with session_scope(cli_engine()) as session:
+        sync_builtin(session, actor=cli_actor())
+        feature = area_feature_by_code(session, area)
+        unit_id = find_unit(session, unit).id if unit else None
+        result = import_patrol_with_findings(session, file.read_bytes(), file.name, area_feature_id=feature.id,
+                                             patroller=patroller, unit_id=unit_id, actor=cli_actor())  # fmt: skip
+        p = result.patrol
+        console.print(
+            f"已导入巡查 {p.id}: {p.area_name}，{p.length_km:.2f} km，保护地内 {p.inside_share:.0%}"
+        )
+        if result.findings:
+            console.print(
+                f"  航点记为巡查发现线索 {result.findings.count} 条(批次 {result.findings.batch.id})"
+            )
+
+
+@patrol_app.command("frequency")
+@user_errors
+def patrol_frequency_cmd(
+    year: Annotated[int | None, typer.Option("--year")] = None, today: TodayOption = None
+) -> None:
+    """各保护地各月巡查次数与规定频次。"""
+    from ecoplan.cases.patrols import patrol_frequency
+    from ecoplan.db import session_scope
+
+    day = _today(today)
+    with session_scope(cli_engine()) as session:
+        for m in patrol_frequency(session, year or day.year, today=day):
+            verdict = {True: "达标", False: "未达标", None: "—"}[m.met]
+            console.print(
+                f"{m.name}\t{m.month} 月\t{m.patrols}/{m.required} 次\t{m.km:.1f} km\t{verdict}"
+            )

@@ -74,11 +74,24 @@ class TrackPoint:
 
 
 @dataclass(frozen=True)
+class Waypoint:
+    """A point the patroller marked (GPX ``wpt``): a finding on the way, e.g. a new shed."""
+
+    lon: float
+    lat: float
+    name: str
+    description: str
+    time: dt.datetime | None  # aware, UTC
+
+
+@dataclass(frozen=True)
 class Track:
-    """A GPX file's track points, all segments of all tracks joined in time order."""
+    """A GPX file's track points, all segments of all tracks joined in time order, and the
+    waypoints marked on the way."""
 
     points: tuple[TrackPoint, ...]
     segments: int
+    waypoints: tuple[Waypoint, ...] = ()
 
     @property
     def started_at(self) -> dt.datetime:
@@ -152,7 +165,17 @@ def read_gpx(data: bytes, name: str) -> Track:
         for p in seg
     )
     _check_points(points, shown)
-    return Track(points=points, segments=len(segments))
+    marks = tuple(
+        Waypoint(float(w.longitude), float(w.latitude), (w.name or "").strip(),
+                 (w.description or w.comment or "").strip(), _utc(w.time) if w.time else None)
+        for w in gpx.waypoints
+    )  # fmt: skip
+    min_lon, min_lat, max_lon, max_lat = BEIJING_BBOX
+    stray = [w.name or f"{w.lon:.5f},{w.lat:.5f}" for w in marks
+             if not (min_lon <= w.lon <= max_lon and min_lat <= w.lat <= max_lat)]  # fmt: skip
+    if stray:
+        raise ValidationError(f"{shown}: 航点不在北京范围内: {'、'.join(stray[:5])}")
+    return Track(points=points, segments=len(segments), waypoints=marks)
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime:
@@ -204,6 +227,19 @@ def _simplified(metric_line: shapely.LineString) -> dict[str, Any]:
         "type": "LineString",
         "coordinates": [[round(float(x), 6), round(float(y), 6)] for x, y in coords],
     }
+
+
+def area_feature_by_code(session: Session, code: str) -> RefFeature:
+    """The active reserve / protected-area feature with this code (for the command line)."""
+    found = session.scalars(
+        select(RefFeature).join(RefLayer).where(
+            RefFeature.code == code, RefLayer.active.is_(True), RefLayer.kind.in_(PATROL_KINDS))
+    ).all()  # fmt: skip
+    if len(found) != 1:
+        raise ValidationError(
+            f"在用的保护地图层中{'没有' if not found else '有多个'}代码为“{code}”的要素"
+        )
+    return found[0]
 
 
 def _area_feature(session: Session, feature_id: int) -> RefFeature:

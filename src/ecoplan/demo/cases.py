@@ -140,6 +140,8 @@ def load_demo_cases(session: Session, folder: Path) -> int:
                    title=f"2024年第二季度生态保护红线人类活动问题线索({LABEL})", actor=ACTOR,
                    source={"demo": LABEL}, today=dt.date(2024, 7, 3))  # fmt: skip
         _work(session, rng)
+        _patrols(session, rng)
+        _temp_land(session, folder, redline)
         frozen_now.set(_at(DEMO_TODAY, 8))
         run_clue_reminders(session, DEMO_TODAY, actor=ACTOR)
     finally:
@@ -234,3 +236,85 @@ def _step(session: Session, account: Account, clue: Clue, action: str, day: dt.d
             )
         ]
     step(session, account, clue.id, action, reason=reason, plan=plan, photos=photos, today=day)
+
+
+def _gpx(
+    points: list[tuple[float, float, dt.datetime]], marks: list[tuple[float, float, str, str]]
+) -> bytes:
+    """A GPX 1.1 file: one track and its waypoints (times in UTC)."""
+    pts = "".join(f'<trkpt lat="{y:.6f}" lon="{x:.6f}"><time>{t:%Y-%m-%dT%H:%M:%SZ}</time></trkpt>'
+                  for x, y, t in points)  # fmt: skip
+    wpts = "".join(
+        f'<wpt lat="{y:.6f}" lon="{x:.6f}"><name>{n}</name><desc>{d}</desc></wpt>'
+        for x, y, n, d in marks
+    )
+    return ('<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="EcoPlan demo" '
+            f'xmlns="http://www.topografix.com/GPX/1/1">{wpts}<trk><name>巡查</name><trkseg>{pts}</trkseg></trk></gpx>'
+            ).encode()  # fmt: skip
+
+
+def _patrols(session: Session, rng: random.Random) -> None:
+    """Patrols of the demo reserve's zones, January to early July: most months meet the
+    required frequency, some fall short; two patrols mark findings (waypoints → clues)."""
+    from ecoplan.cases.models import RefFeature, RefLayer
+    from ecoplan.cases.patrol_findings import import_patrol_with_findings
+    from ecoplan.units.models import Unit
+
+    zones = session.scalars(
+        select(RefFeature).join(RefLayer).where(RefLayer.kind == "reserve")
+    ).all()
+    unit = session.scalar(
+        select(Unit).where(Unit.district_code == "110119")
+    )  # 延庆区 holds the demo reserve
+    marked = 0
+    for z, zone in enumerate(zones):
+        area = shapely.geometry.shape(zone.geometry)
+        for month in range(1, 7):
+            for k in range(rng.choice([2, 3, 4, 4, 5])):
+                day = dt.date(2024, month, 3 + 6 * k)
+                start = _at(day, 9) + dt.timedelta(minutes=37 * z)  # one walk per zone and day
+                centre = area.representative_point()
+                points = [(centre.x + 0.004 * np.cos(a) + 0.001 * i, centre.y + 0.003 * np.sin(a),
+                           start + dt.timedelta(minutes=6 * i))
+                          for i, a in enumerate(np.linspace(0, 2 * np.pi, 24))]  # fmt: skip
+                marks = []
+                if marked < 2 and month == 6 and k == 0:
+                    marks = [
+                        (
+                            centre.x + 0.002,
+                            centre.y + 0.001,
+                            f"发现{marked + 1}",
+                            "发现新建简易房一处,疑似未经批准",
+                        )
+                    ]
+                    marked += 1
+                frozen_now.set(start + dt.timedelta(hours=3))
+                import_patrol_with_findings(session, _gpx(points, marks), f"{zone.code}-{day}.gpx",
+                                            area_feature_id=zone.id, patroller=rng.choice(["王巡护", "李巡护", "张巡护"]),
+                                            unit_id=unit.id if unit else None, actor=ACTOR, today=day)  # fmt: skip
+
+
+def _temp_land(session: Session, folder: Path, redline: shapely.Geometry) -> None:
+    """Three temporary-land permits partly inside the red line: one in order, one used beyond
+    its polygon, one still in use after its term; the check files the two violations."""
+    from ecoplan.cases.templand import add_observation, check_permits, import_permits
+
+    sites = _sample(redline, 3, np.random.default_rng(SEED + 1))
+    boxes = [shapely.box(*g.centroid.buffer(0.0015).bounds) for g in sites]
+    frame = gpd.GeoDataFrame({
+        "批准文号": ["京规自临〔2023〕11号", "京规自临〔2023〕27号", "京规自临〔2022〕08号"],
+        "申请人": ["某输变电工程指挥部", "某公路改建项目部", "某地质勘查队"], "用途": ["施工便道", "材料堆场", "地质勘查"],
+        "批准机关": ["区规划自然资源分局"] * 3, "批准文件": ["临时用地批复"] * 3,
+        "开始日期": ["2023-05-01", "2023-09-01", "2022-06-01"], "结束日期": ["2025-04-30", "2025-08-31", "2024-05-31"],
+        "长周期": ["否", "否", "否"],
+    }, geometry=boxes, crs=WGS84)  # fmt: skip
+    path = folder / "temp_land_demo.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    frozen_now.set(_at(dt.date(2024, 3, 1)))
+    import_permits(session, path, actor=ACTOR, today=dt.date(2024, 3, 1))
+    frozen_now.set(_at(dt.date(2024, 6, 25)))
+    add_observation(session, "京规自临〔2023〕27号", shapely.affinity.scale(boxes[1], 1.3, 1.3),
+                    observed_on=dt.date(2024, 6, 20), source="2024年6月遥感监测", actor=ACTOR)  # fmt: skip
+    add_observation(session, "京规自临〔2022〕08号", boxes[2], observed_on=dt.date(2024, 6, 20),
+                    source="2024年6月遥感监测", actor=ACTOR)  # fmt: skip
+    check_permits(session, dt.date(2024, 6, 26), actor=ACTOR)

@@ -19,10 +19,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from ecoplan.accounts.models import Account
 from ecoplan.api.cases import import_upload, may_import, read_photos
 from ecoplan.cases import queries, workflow
-from ecoplan.cases.models import CLUE_STATES, LAYER_KINDS, ZONES, ClueBatch
+from ecoplan.cases.models import CLUE_STATES, LAYER_KINDS, ZONES, ClueBatch, RefFeature, RefLayer
+from ecoplan.cases.register_models import Patrol
 from ecoplan.cases.rules import load_rules
+from ecoplan.config import get_settings
 from ecoplan.config import today as current_day
 from ecoplan.errors import ValidationError
 from ecoplan.units.models import Unit
@@ -125,10 +128,10 @@ def ledger(session: Db, account: CurrentAccount, kind: str = "", state: str = ""
 @router.post("/clues/import")
 async def import_batch_form(request: Request, session: Db, account: CurrentAccount) -> Response:
     form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise ValidationError("请选择线索文件")
     try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ValidationError("请选择线索文件")
         result = await import_upload(session, account, upload, str(form.get("kind", "")),
                                     str(form.get("title", "")), str(form.get("crs", "")) or None)  # fmt: skip
     finally:
@@ -209,3 +212,63 @@ async def reassign_form(
     )
     units = queries.unit_names(session)
     return back(f"/clues/{clue_id}", f"已改派给 {units.get(clue.unit_id or 0, '')}")
+
+
+def may_patrol(account: Account) -> bool:
+    """District governments and bureaus record their patrols; the coordinator and admin too."""
+    return account.role in ("unit", "coordinator", "admin")
+
+
+@router.get("/patrols", response_class=HTMLResponse)
+def patrols_page(request: Request, session: Db, account: CurrentAccount, year: int | None = None,
+                 msg: str = "") -> Response:  # fmt: skip
+    from ecoplan.cases.patrols import PATROL_KINDS, patrol_frequency
+
+    day = current_day()
+    months = patrol_frequency(session, year or day.year, today=day)
+    areas: dict[int, dict[str, Any]] = {}
+    for m in months:
+        row = areas.setdefault(m.feature_id, {"name": m.name, "layer": m.layer, "months": {}})
+        row["months"][m.month] = m
+    recent = session.scalars(select(Patrol).order_by(Patrol.started_at.desc()).limit(30)).all()
+    features = session.scalars(select(RefFeature).join(RefLayer).where(
+        RefLayer.active.is_(True), RefLayer.kind.in_(PATROL_KINDS)).order_by(RefFeature.id)).all()  # fmt: skip
+    return render(request, "patrols.html", {
+        "areas": list(areas.values()), "year": year or day.year, "recent": recent, "features": features,
+        "can_import": may_patrol(account), "msg": msg, "tz8": BEIJING_TIME,
+    })  # fmt: skip
+
+
+@router.post("/patrols/import")
+async def patrol_import_form(request: Request, session: Db, account: CurrentAccount) -> Response:
+    from ecoplan.cases.patrol_findings import import_patrol_with_findings
+    from ecoplan.errors import PermissionDenied
+
+    form = await request.form()
+    try:
+        if not may_patrol(account):
+            raise PermissionDenied("无权导入巡查轨迹")
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ValidationError("请选择 GPX 轨迹文件")
+        raw = str(form.get("area", ""))
+        if not raw.isdigit():
+            raise ValidationError("请选择巡查的保护地")
+        data = await upload.read(get_settings().evidence_max_bytes + 1)
+        result = import_patrol_with_findings(session, data, upload.filename, area_feature_id=int(raw),
+                                             patroller=str(form.get("patroller", "")), unit_id=account.unit_id,
+                                             actor=account.actor, today=current_day())  # fmt: skip
+    finally:
+        await form.close()
+    found = f",航点记为巡查发现线索 {result.findings.count} 条" if result.findings else ""
+    return back(
+        "/patrols", f"已导入巡查: {result.patrol.area_name} {result.patrol.length_km:.2f} km{found}"
+    )
+
+
+@router.get("/templand", response_class=HTMLResponse)
+def templand_page(request: Request, session: Db) -> Response:
+    from ecoplan.cases.templand import permit_status
+
+    rows = permit_status(session, current_day())
+    return render(request, "templand.html", {"rows": rows, "today": current_day()})
