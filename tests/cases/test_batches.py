@@ -282,3 +282,21 @@ def test_reference_layers_versions_zones_and_overlaps(
         assert [(r["zone"], r["inside"]) for r in clue.refs] == [("core", True)]
         assert clue.refs[0]["feature_id"] == v2.features[0].id
         assert session.scalar(select(func.count()).select_from(ClueBatch)) == 1
+
+
+def test_clues_inside_the_economic_zone_go_to_its_committee(cworld: World, districts: Districts,
+                                                            tmp_path: Path) -> None:  # fmt: skip
+    x, y = 116.50, 39.79  # in 大兴区, where 北京经济技术开发区 lies
+    zone = tmp_path / "bda.geojson"
+    gpd.GeoDataFrame({"code": ["BDA"], "name": ["北京经济技术开发区"]},
+                     geometry=[shapely.box(x - 0.02, y - 0.02, x + 0.02, y + 0.02)], crs="EPSG:4326").to_file(zone)  # fmt: skip
+    path = geojson_file(
+        tmp_path / "c.geojson", [("E-1", square(x, y), {}), ("E-2", square(x + 0.1, y), {})]
+    )
+    with db.session_scope(cworld.engine) as session:
+        load_layer(session, zone, kind="econ_zone", name="经开区", actor="test")
+        clues = {c.code: c for c in import_file(session, path, kind="eco_land_change", title="t", actor="test",
+                                                 today=TODAY, districts=districts).batch.clues}  # fmt: skip
+        units = {u.id: u.code for u in session.scalars(select(Unit))}
+    assert clues["E-1"].district_name == "大兴区" and units[clues["E-1"].unit_id] == "bda"
+    assert units[clues["E-2"].unit_id] != "bda"

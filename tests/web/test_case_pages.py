@@ -220,3 +220,32 @@ def test_patrol_upload_files_its_waypoints_as_clues(clue_world: World, login: Ca
     assert leader.post("/patrols/import", data={**data, "csrf": csrf_of(leader, "/patrols")},
                        files=files).status_code == 403  # fmt: skip
     assert "临时用地台账" in leader.get("/templand").text
+
+
+def test_reference_layer_check_api(
+    clue_world: World, login: Callable[[str], TestClient], tmp_path: Path
+) -> None:
+    from ecoplan.cases.layers import load_layer
+
+    red = tmp_path / "red.geojson"
+    red.write_text(json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}},
+        "features": [{"type": "Feature", "properties": {"code": "HX-1", "name": "西山片区"},
+                      "geometry": shapely.geometry.mapping(shapely.box(116.20, 40.03, 116.24, 40.07))}]}), encoding="utf-8")  # fmt: skip
+    with session_scope(clue_world.engine) as session:
+        load_layer(session, red, kind="redline", name="生态保护红线", actor="test")
+    client = login("haidian")
+    assert [layer["kind"] for layer in client.get("/api/v1/ref-layers").json()] == ["redline"]
+    token = csrf_of(client, "/clues")
+    # a 0.01° × 0.01° square straddling the layer's east edge at 116.24 E: half inside,
+    # 0.005° × 111.32 km × cos 40.05° ≈ 426 m by 0.01° × 111.0 km ≈ 1 110 m ≈ 473 000 ㎡
+    half = shapely.box(116.235, 40.045, 116.245, 40.055)
+    touched = client.post("/api/v1/ref-layers/check", json={"geometry": shapely.geometry.mapping(half)},
+                          headers={"X-CSRF-Token": token}).json()  # fmt: skip
+    assert touched[0]["kind"] == "redline" and not touched[0]["inside"]
+    assert touched[0]["overlap_m2"] == pytest.approx(473_000, rel=0.01)
+    bad = client.post(
+        "/api/v1/ref-layers/check",
+        json={"geometry": {"type": "Polygon"}},
+        headers={"X-CSRF-Token": token},
+    )
+    assert bad.status_code == 422

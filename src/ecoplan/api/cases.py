@@ -193,3 +193,22 @@ async def import_upload(session: Session, account: Account, file: StarletteUploa
                              today=_today(), display_name=name)  # fmt: skip
     return {"batch_id": result.batch.id, "count": result.count, "by_district": result.by_district,
             "repaired": result.repaired, "same_place": result.duplicates, "in_redline": result.in_redline}  # fmt: skip
+
+
+class GeometryIn(BaseModel):
+    geometry: dict[str, Any]  # GeoJSON geometry in WGS84
+
+
+@router.get("/ref-layers", summary="在用的参照图层(生态保护红线、自然保护地及功能区…)")
+def ref_layers(session: Db) -> list[dict[str, Any]]:
+    from ecoplan.cases.layers import list_layers
+
+    return [{"id": layer.id, "kind": layer.kind, "name": layer.name, "version": layer.version,
+             "features": len(layer.features), "source": layer.source} for layer in list_layers(session)]  # fmt: skip
+
+
+@router.post("/ref-layers/check", summary="任一几何与参照图层叠加: 是否在内、重叠面积、所在功能区")
+def check_geometry(body: GeometryIn, session: Db) -> list[dict[str, Any]]:
+    from ecoplan.cases.layers import check_geometry as check
+
+    return check(session, body.geometry)

@@ -80,6 +80,7 @@ def file_batch(session: Session, records: ClueRecords, *, kind: str, title: str,
     region = assign(prepared.metric, districts.metric)
     units = {u.district_code: u.id for u in session.scalars(
         select(Unit).where(Unit.kind == "district_gov", Unit.district_code.is_not(None)))}  # fmt: skip
+    zone_unit = session.scalar(select(Unit.id).where(Unit.kind == "econ_zone").limit(1))
     refs = touches(prepared.metric, active_features(session))
     towns = [next((r["name"] for r in sorted(rs, key=lambda r: -r["overlap_m2"])
                    if r["kind"] == "township"), None) for rs in refs]  # fmt: skip
@@ -110,7 +111,7 @@ def file_batch(session: Session, records: ClueRecords, *, kind: str, title: str,
             "period": records.attrs[i]["period"], "legal_basis": records.attrs[i]["legal_basis"],
             "note": records.attrs[i]["note"], "refs": refs[i], "related": links,
             "duplicate_of_id": _best_earlier(links),
-            "unit_id": units.get(district_code), "verifier_unit_id": verifier.id,
+            "unit_id": _acting_unit(refs[i], float(area[i]) * 1e6, zone_unit) or units.get(district_code), "verifier_unit_id": verifier.id,
             "state": "pending", "state_since": now, "due_on": due, "plan": {},
             "created_at": now, "version": 1,
         })  # fmt: skip
@@ -130,6 +131,18 @@ def file_batch(session: Session, records: ClueRecords, *, kind: str, title: str,
                  "by_district": by_district, "repaired": prepared.repaired,
                  "same_place": result.duplicates}, context=source)  # fmt: skip
     return result
+
+
+def _acting_unit(
+    touched: list[dict[str, Any]], area_m2: float, zone_unit: int | None
+) -> int | None:
+    """The 经开区管委会 acts on clues lying mostly inside a loaded 经开区 layer (task 11.2 names
+    各区政府(含北京经济技术开发区管委会)); the district government acts on all others."""
+    zone = [r for r in touched if r["kind"] == "econ_zone"]
+    if zone_unit is None or not zone:
+        return None
+    inside = any(r["inside"] for r in zone) or sum(r["overlap_m2"] for r in zone) > 0.5 * area_m2
+    return zone_unit if inside else None
 
 
 def _best_earlier(links: list[dict[str, Any]]) -> int | None:

@@ -86,6 +86,35 @@ def layer_list() -> None:
             )
 
 
+@cases_app.command("check")
+@user_errors
+def cases_check(
+    file: Annotated[
+        Path, typer.Argument(help="GeoJSON / Shapefile / GeoPackage(每个要素分别叠加)")
+    ],
+    crs: CrsOption = None,
+) -> None:
+    """把任意几何与在用参照图层叠加: 是否在内、重叠面积、所在功能区。"""
+    import shapely.geometry
+
+    from ecoplan.cases.layers import check_geometry
+    from ecoplan.cases.models import LAYER_KINDS, ZONES
+    from ecoplan.db import session_scope
+    from ecoplan.geo.regions import read_vector_wgs84
+
+    _, geoms = read_vector_wgs84(file, crs)
+    with session_scope(cli_engine()) as session:
+        for i, geom in enumerate(geoms, start=1):
+            touched = check_geometry(session, shapely.geometry.mapping(geom))
+            console.print(f"第 {i} 个要素: {'不涉及任何参照图层' if not touched else ''}")
+            for t in touched:
+                zone = f" {ZONES.get(t['zone'], t['zone'])}" if t["zone"] else ""
+                inside = "(全部在内)" if t["inside"] else ""
+                console.print(
+                    f"  {LAYER_KINDS[t['kind']]} {t['layer']} {t['name']}{zone}: {t['overlap_m2']:.0f} ㎡{inside}"
+                )
+
+
 @cases_app.command("import")
 @user_errors
 def cases_import(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.errors
 import shapely.geometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -196,7 +197,10 @@ def touches(metric: Geoms, features: ActiveFeatures) -> list[list[dict[str, Any]
 
 def check_geometry(session: Session, geometry: dict[str, Any]) -> list[dict[str, Any]]:
     """What one GeoJSON geometry (WGS84) touches among the active reference layers."""
-    geom = shapely.geometry.shape(geometry)
+    try:
+        geom = shapely.geometry.shape(geometry)
+    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as exc:
+        raise ValidationError("不是有效的 GeoJSON 几何") from exc
     prepared = prepare(["几何"], np.asarray([geom], dtype=object), beijing().city)
     return touches(prepared.metric, active_features(session))[0]
 

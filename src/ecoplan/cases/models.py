@@ -45,6 +45,7 @@ LAYER_KINDS = {
     "protected_area": "其他自然保护地",
     "conservation": "生态涵养区",
     "township": "乡镇街道",
+    "econ_zone": "北京经济技术开发区",  # its clues go to the 经开区管委会, not to 大兴/通州
 }
 ZONES = {"core": "核心区", "buffer": "缓冲区", "experimental": "实验区", "general": "一般控制区"}
 
