@@ -6,6 +6,7 @@ them without importing the whole command tree.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
@@ -53,3 +54,16 @@ def cli_actor() -> str:
     from ecoplan.config import get_settings
 
     return get_settings().actor
+
+
+def parse_day(text: str | None, what: str = "日期") -> dt.date:
+    """A YYYY-MM-DD option, or today (the demo clock when ``ECOPLAN_TODAY`` is set)."""
+    from ecoplan.config import today
+    from ecoplan.errors import ValidationError
+
+    if not text:
+        return today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{what}“{text}”格式应为 YYYY-MM-DD") from None

@@ -10,9 +10,10 @@ import pytest
 import shapely
 from openpyxl import Workbook
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ecoplan import db
-from ecoplan.cases.batches import import_file
+from ecoplan.cases.batches import BatchResult, import_file
 from ecoplan.cases.layers import check_geometry, list_layers, load_layer
 from ecoplan.cases.models import Clue, ClueBatch, RefLayer
 from ecoplan.cases.spatial import Districts
@@ -23,6 +24,12 @@ from tests.supervision.conftest import World
 
 CHAOYANG = (116.52, 39.93)  # inside 朝阳区, far from its borders
 HAIDIAN = (116.22, 40.05)  # inside 海淀区
+
+
+def _mining(session: Session, path: Path, districts: Districts) -> BatchResult:
+    return import_file(
+        session, path, kind="mining", title="t", actor="test", today=TODAY, districts=districts
+    )
 
 
 def _count(world: World) -> int:
@@ -112,20 +119,10 @@ def test_other_crs_is_reprojected_and_missing_crs_refused(
     with pytest.warns(UserWarning, match="'crs' was not provided"):  # no .prj: what we test
         gpd.GeoDataFrame({"code": ["N-1"]}, geometry=[square(*CHAOYANG)]).to_file(shp)
     with db.session_scope(cworld.engine) as session:
-        result = import_file(
-            session, path, kind="mining", title="t", actor="test", today=TODAY, districts=districts
-        )
+        result = _mining(session, path, districts)
         assert result.batch.clues[0].lon == pytest.approx(CHAOYANG[0], abs=1e-6)
         with pytest.raises(EcoplanError, match="未声明坐标系"):
-            import_file(
-                session,
-                shp,
-                kind="mining",
-                title="t",
-                actor="test",
-                today=TODAY,
-                districts=districts,
-            )
+            _mining(session, shp, districts)
 
 
 def test_invalid_polygons_are_repaired_and_reported(
@@ -136,9 +133,7 @@ def test_invalid_polygons_are_repaired_and_reported(
     assert not bowtie.is_valid
     path = geojson_file(tmp_path / "bowtie.geojson", [("B-1", bowtie, {})])
     with db.session_scope(cworld.engine) as session:
-        result = import_file(
-            session, path, kind="mining", title="t", actor="test", today=TODAY, districts=districts
-        )
+        result = _mining(session, path, districts)
         assert result.repaired == ["B-1"]
         geom = shapely.geometry.shape(result.batch.clues[0].geometry)
         assert geom.is_valid and geom.geom_type == "MultiPolygon"
@@ -150,20 +145,10 @@ def test_same_file_twice_and_known_codes_are_refused(
     first = geojson_file(tmp_path / "a.geojson", [("K-1", square(*CHAOYANG), {})])
     again = geojson_file(tmp_path / "b.geojson", [("K-1", square(*HAIDIAN), {"备注": "另一文件"})])
     with db.session_scope(cworld.engine) as session:
-        import_file(
-            session, first, kind="mining", title="t", actor="test", today=TODAY, districts=districts
-        )
+        _mining(session, first, districts)
     for path, message in ((first, "该文件已作为批次"), (again, "已在以前的批次中导入")):
         with pytest.raises(EcoplanError, match=message), db.session_scope(cworld.engine) as session:
-            import_file(
-                session,
-                path,
-                kind="mining",
-                title="t",
-                actor="test",
-                today=TODAY,
-                districts=districts,
-            )
+            _mining(session, path, districts)
     assert _count(cworld) == 1
 
 
@@ -239,15 +224,7 @@ def test_xlsx_points_and_missing_columns(
         assert clues["X-2"].area_km2 == 0.0
     for path, message in ((no_lat, "缺少纬度列"), (broken, "无法读取为 XLSX")):
         with pytest.raises(EcoplanError, match=message), db.session_scope(cworld.engine) as session:
-            import_file(
-                session,
-                path,
-                kind="mining",
-                title="t",
-                actor="test",
-                today=TODAY,
-                districts=districts,
-            )
+            _mining(session, path, districts)
     assert _count(cworld) == 2
 
 

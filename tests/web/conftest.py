@@ -7,11 +7,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from ecoplan import db
 from ecoplan.web.app import create_app
@@ -82,14 +84,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(data_dir: Path, demo_clock: None) -> Iterator[str]:
-    """A real uvicorn server on a free port over a fresh SQLite world (the browser tests)."""
-    engine = db.make_engine(f"sqlite:///{data_dir / 'live.db'}")
-    db.upgrade(engine)
-    world = build_world(engine)
+@contextmanager
+def serving(engine: Engine) -> Iterator[str]:
+    """A real uvicorn server for ``engine`` on a free port, for as long as the block runs."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(world.engine), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port,
                                            log_level="warning"))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -97,7 +96,19 @@ def live_server(data_dir: Path, demo_clock: None) -> Iterator[str]:
         if server.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(data_dir: Path, demo_clock: None) -> Iterator[str]:
+    """A real uvicorn server on a free port over a fresh SQLite world (the browser tests)."""
+    engine = db.make_engine(f"sqlite:///{data_dir / 'live.db'}")
+    db.upgrade(engine)
+    world = build_world(engine)
+    with serving(world.engine) as url:
+        yield url
     engine.dispose()

@@ -7,21 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from ecoplan import db
 from ecoplan.accounts.service import create_account
 from ecoplan.cases.photos import make_photo
-from ecoplan.web.app import create_app
 
 from ..supervision.conftest import PASSWORD, build_world
-from .conftest import CHROMIUM, free_port
+from .conftest import CHROMIUM, serving
 from .test_browser import SHOTS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -43,19 +39,8 @@ def clue_server(data_dir: Path, demo_clock: None) -> Iterator[str]:
     with db.session_scope(engine) as session:
         create_account(session, username="ghzrzyw", password=PASSWORD, role="unit", unit_code="ghzrzyw",
                        actor="test")  # fmt: skip
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(world.engine), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(world.engine) as url:
+        yield url
     engine.dispose()
 
 

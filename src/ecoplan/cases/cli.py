@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ecoplan.accounts.models import Account
 from ecoplan.cases.templand_cli import templand_app
-from ecoplan.clikit import cli_actor, cli_engine, console, user_errors
+from ecoplan.clikit import cli_actor, cli_engine, console, parse_day, user_errors
 
 cases_app = typer.Typer(
     help="问题线索: 参照图层、线索批次导入、核查整改销号、催办、台账", no_args_is_help=True
@@ -27,17 +26,6 @@ CrsOption = Annotated[
     str | None, typer.Option("--crs", help="覆盖文件声明的坐标系: EPSG 代码或 gcj02")
 ]
 TodayOption = Annotated[str | None, typer.Option("--today", help="按此日期计算时限(YYYY-MM-DD)")]
-
-
-def _today(text: str | None) -> dt.date:
-    from ecoplan.errors import ValidationError
-
-    if not text:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"日期“{text}”格式应为 YYYY-MM-DD") from None
 
 
 @layer_app.command("load")
@@ -136,7 +124,13 @@ def cases_import(
     with session_scope(cli_engine()) as session:
         sync_builtin(session, actor=cli_actor())  # clues go to district governments
         result = import_file(
-            session, file, kind=kind, title=title, actor=cli_actor(), crs=crs, today=_today(today)
+            session,
+            file,
+            kind=kind,
+            title=title,
+            actor=cli_actor(),
+            crs=crs,
+            today=parse_day(today),
         )
         console.print(f"已导入批次 {result.batch.id}: {result.count} 条线索，{result.in_redline} 条涉及生态保护红线，"
                       f"{result.duplicates} 条与早期线索同位置")  # fmt: skip
@@ -159,7 +153,7 @@ def cases_stats(today: TodayOption = None) -> None:
 
     rules = load_rules()
     with session_scope(cli_engine()) as session:
-        s = stats(session, _system(session), _today(today))
+        s = stats(session, _system(session), parse_day(today))
         console.print(f"共 {s.total} 条，逾期 {s.late} 条")
         for kind, states in s.by_kind.items():
             label = rules.kinds[kind].label if kind in rules.kinds else kind
@@ -183,7 +177,7 @@ def cases_ledger(
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
-        n = export_ledger(session, _system(session), out, _today(today), ClueFilter(kind=kind))
+        n = export_ledger(session, _system(session), out, parse_day(today), ClueFilter(kind=kind))
         console.print(f"已导出 {n} 条线索到 {out}")
 
 
@@ -195,7 +189,7 @@ def cases_remind(today: TodayOption = None) -> None:
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
-        run = run_clue_reminders(session, _today(today), actor=cli_actor())
+        run = run_clue_reminders(session, parse_day(today), actor=cli_actor())
         console.print(
             f"通知 {len(run.notifications)} 条，督办单 {len(run.orders)} 张，解除 {run.resolved} 张"
         )
@@ -257,7 +251,7 @@ def patrol_frequency_cmd(
     from ecoplan.cases.patrols import patrol_frequency
     from ecoplan.db import session_scope
 
-    day = _today(today)
+    day = parse_day(today)
     with session_scope(cli_engine()) as session:
         for m in patrol_frequency(session, year or day.year, today=day):
             verdict = {True: "达标", False: "未达标", None: "—"}[m.met]

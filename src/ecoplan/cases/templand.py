@@ -35,8 +35,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
-from pyproj import CRS
-from pyproj.exceptions import CRSError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -51,7 +49,6 @@ from ecoplan.cases.spatial import Districts, Geoms, assign, beijing, project
 from ecoplan.datafiles import file_record
 from ecoplan.db import utcnow
 from ecoplan.errors import ConflictError, InputFileError, NotFoundError, ValidationError
-from ecoplan.geo.crs import WGS84, geometry_gcj02_to_wgs84, is_gcj02
 from ecoplan.geo.regions import read_vector_wgs84
 
 KIND = "temp_land"  # the clue kind (clue_rules.toml [kinds.temp_land])
@@ -113,22 +110,7 @@ def _read_vector(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, Geoms]:
         raise InputFileError(path, "只接受 GeoJSON、Shapefile(.shp/.zip)或 GeoPackage 文件")
     if path.suffix.lower() not in (".geojson", ".json"):
         return read_vector_wgs84(path, crs)
-    if not path.is_file():
-        raise InputFileError(path, "文件不存在")
-    try:
-        frame = gpd.read_file(path, DATE_AS_STRING="YES")
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputFileError(path, f"无法读取为矢量数据({type(exc).__name__})") from exc
-    geoms = np.asarray(frame.geometry.values)
-    if is_gcj02(crs):
-        return frame, geometry_gcj02_to_wgs84(geoms)
-    try:
-        source_crs = CRS.from_user_input(crs) if crs else frame.crs
-    except CRSError as exc:
-        raise InputFileError(path, f"无法识别坐标系“{crs}”") from exc
-    if source_crs is None:
-        raise InputFileError(path, "文件未声明坐标系,请用 --crs 指定(如 EPSG:4326 或 gcj02)")
-    return frame, np.asarray(gpd.GeoSeries(geoms, crs=source_crs).to_crs(WGS84).values)
+    return read_vector_wgs84(path, crs, DATE_AS_STRING="YES")
 
 
 def _match(columns: Sequence[str], ours: str) -> str | None:

@@ -6,13 +6,12 @@ Registered by the maintainer as ``cases_app.add_typer(templand_app, name="templa
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ecoplan.clikit import cli_actor, cli_engine, console, user_errors
+from ecoplan.clikit import cli_actor, cli_engine, console, parse_day, user_errors
 
 templand_app = typer.Typer(
     help="临时用地: 批准台账导入、使用情况观测、超期/超范围/期限/复垦核查、复垦验收登记",
@@ -30,17 +29,6 @@ def _say(text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
-def _date(text: str | None, what: str = "日期") -> dt.date:
-    from ecoplan.errors import ValidationError
-
-    if not text:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"{what}“{text}”格式应为 YYYY-MM-DD") from None
-
-
 @templand_app.command("import")
 @user_errors
 def templand_import(
@@ -53,7 +41,7 @@ def templand_import(
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
-        permits = import_permits(session, file, actor=cli_actor(), crs=crs, today=_date(today))
+        permits = import_permits(session, file, actor=cli_actor(), crs=crs, today=parse_day(today))
         in_red = sum(1 for p in permits if p.redline_m2 > 0)
         _say(f"已导入 {len(permits)} 项临时用地，{in_red} 项涉及生态保护红线")
         for p in permits:
@@ -79,7 +67,7 @@ def templand_observe(
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
-        obs = add_observation(session, permit_no, file, observed_on=_date(date, "观测日期"),
+        obs = add_observation(session, permit_no, file, observed_on=parse_day(date, "观测日期"),
                               source=source, actor=cli_actor(), crs=crs)  # fmt: skip
         _say(
             f"已登记 {permit_no} {obs.observed_on} 观测: 面积 {obs.area_m2:.0f} ㎡，"
@@ -95,7 +83,7 @@ def templand_check(today: TodayOption = None) -> None:
     from ecoplan.db import session_scope
     from ecoplan.units.service import sync_builtin
 
-    day = _date(today)
+    day = parse_day(today)
     with session_scope(cli_engine()) as session:
         sync_builtin(session, actor=cli_actor())  # clues go to district governments
         result = check_permits(session, day, actor=cli_actor())
@@ -120,7 +108,9 @@ def templand_restored(
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
-        permit = mark_restored(session, permit_no, _date(date, "复垦验收日期"), actor=cli_actor())
+        permit = mark_restored(
+            session, permit_no, parse_day(date, "复垦验收日期"), actor=cli_actor()
+        )
         _say(f"已登记 {permit.permit_no} 复垦验收日期 {permit.restored_on}")
 
 
@@ -132,7 +122,7 @@ def templand_list(today: TodayOption = None) -> None:
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
-        rows = permit_status(session, _date(today))
+        rows = permit_status(session, parse_day(today))
         if not rows:
             _say("尚无临时用地")
         for r in rows:

@@ -113,18 +113,19 @@ def read_layer(
 
 
 def read_vector_wgs84(
-    path: Path, crs: str | None = None, *, crs_option: str = "--crs"
+    path: Path, crs: str | None = None, *, crs_option: str = "--crs", **read_options: str
 ) -> tuple[gpd.GeoDataFrame, NDArray[np.object_]]:
     """Read a GeoJSON / Shapefile / GeoPackage and its geometries moved to WGS84.
 
     ``crs`` overrides what the file declares: ``"gcj02"`` for data drawn on Chinese web maps
     (usually *tagged* EPSG:4326 but GCJ-02), or any EPSG code / WKT. ``crs_option`` names the
-    command-line option in the message when the file declares no CRS.
+    command-line option in the message when the file declares no CRS; ``read_options`` go to
+    the GDAL driver (e.g. ``DATE_AS_STRING="YES"`` keeps a GeoJSON's dates as text).
     """
     if not path.is_file():
         raise InputFileError(path, "文件不存在")
     try:
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(path, **read_options)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputFileError(path, f"无法读取为矢量数据({type(exc).__name__})") from exc
     geoms = np.asarray(frame.geometry.values)
