@@ -50,9 +50,10 @@ def kinds_for(measure: Measure) -> list[str]:
 def _providers() -> dict[str, Provider]:
     from ecoplan.accounting.ei.feed import PROVIDERS as EI
     from ecoplan.accounting.gep.feed import PROVIDERS as GEP
+    from ecoplan.cases.enforcement_feed import providers as enforcement
     from ecoplan.cases.feed import providers as cases
 
-    return {**EI, **GEP, **cases()}
+    return {**EI, **GEP, **cases(), **enforcement()}
 
 
 def evidence_for(session: Session, measure: Measure) -> list[Evidence]:

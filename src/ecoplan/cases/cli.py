@@ -9,6 +9,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from ecoplan.accounts.models import Account
+from ecoplan.cases.enforcement_cli import enforcement_app
 from ecoplan.cases.templand_cli import templand_app
 from ecoplan.clikit import cli_actor, cli_engine, console, parse_day, user_errors
 
@@ -20,6 +21,7 @@ layer_app = typer.Typer(
 )
 cases_app.add_typer(layer_app, name="layer")
 cases_app.add_typer(templand_app, name="templand")
+cases_app.add_typer(enforcement_app, name="enforcement")
 
 KindOption = Annotated[str, typer.Option("--kind", help="线索类型(见 clue_rules.toml 的 kinds)")]
 CrsOption = Annotated[

@@ -142,6 +142,7 @@ def load_demo_cases(session: Session, folder: Path) -> int:
         _work(session, rng)
         _patrols(session, rng)
         _temp_land(session, folder, redline)
+        _enforcement(session)
         frozen_now.set(_at(DEMO_TODAY, 8))
         run_clue_reminders(session, DEMO_TODAY, actor=ACTOR)
     finally:
@@ -318,3 +319,51 @@ def _temp_land(session: Session, folder: Path, redline: shapely.Geometry) -> Non
     add_observation(session, "京规自临〔2022〕08号", boxes[2], observed_on=dt.date(2024, 6, 20),
                     source="2024年6月遥感监测", actor=ACTOR)  # fmt: skip
     check_permits(session, dt.date(2024, 6, 26), actor=ACTOR)
+
+
+def _enforcement(session: Session) -> None:
+    """A few wildlife cases and market inspections for 5.3 / 5.4 at different stages."""
+    from ecoplan.cases.enforcement import advance_case, open_case, record_inspection
+
+    by_unit = {
+        a.unit.code: a
+        for a in session.scalars(select(Account).where(Account.role == "unit"))
+        if a.unit
+    }
+    forest, farm = by_unit.get("ylljj"), by_unit.get("nyncj")
+    if forest is None or farm is None:
+        return
+    cases = [
+        (forest, "京园执〔2024〕3号", "terrestrial", "非法收购/运输/出售野生动物及制品", "网络平台非法出售鸣禽",
+         (116.35, 39.87), "inspection", [{"name": "黑鹳", "quantity": 1}], ["inquiry", "decided", "closed"]),
+        (forest, "京园执〔2024〕7号", "terrestrial", "破坏野生动物栖息地", "擅自清理湿地芦苇",
+         (116.05, 40.40), "patrol", [], ["inquiry", "decided"]),
+        (forest, "京园执〔2024〕9号", "terrestrial", "破坏野生动物资源", "非法猎捕野鸟",
+         (116.90, 40.45), "report", [{"name": "鸳鸯", "quantity": 4}], ["inquiry"]),
+        (farm, "京农执〔2024〕2号", "aquatic", "非法引进/释放/丢弃外来物种", "公园水体放生牛蛙",
+         (116.30, 39.98), "report", [{"name": "牛蛙", "quantity": 120}], ["inquiry", "decided", "closed"]),
+        (farm, "京农执〔2024〕5号", "aquatic", "破坏野生动物资源", "禁渔期非法捕捞",
+         (116.85, 40.48), "patrol", [], []),
+    ]  # fmt: skip
+    for i, (account, no, domain, kind, title, (lon, lat), found, species, stages) in enumerate(
+        cases
+    ):
+        day = dt.date(2024, 2, 5) + dt.timedelta(days=23 * i)
+        frozen_now.set(_at(day))
+        case = open_case(session, account, case_no=no, domain=domain, case_type=kind, title=f"{title}({LABEL})",
+                         filed_on=day, lon=lon, lat=lat, discovered_by=found, species=species)  # fmt: skip
+        for stage in stages:
+            day += dt.timedelta(days=12)
+            frozen_now.set(_at(day))
+            decided = stage == "decided"
+            advance_case(session, account, case.id, to_stage=stage, on=day,
+                         decision="没收违法所得并处罚款" if decided else "",
+                         penalty_yuan=5000.0 * (i + 1) if decided else None)  # fmt: skip
+    for i, (account, domain, venue) in enumerate([(forest, "terrestrial", "某花鸟鱼虫市场"),
+                                                   (forest, "terrestrial", "某二手交易平台"),
+                                                   (farm, "aquatic", "某水产批发市场")]):  # fmt: skip
+        day = dt.date(2024, 3, 12) + dt.timedelta(days=30 * i)
+        frozen_now.set(_at(day))
+        record_inspection(session, account, domain=domain, venue=venue,
+                          venue_type="online" if "平台" in venue else "market", inspected_on=day,
+                          items_checked=40 + 10 * i, violations=i)  # fmt: skip

@@ -93,6 +93,11 @@ def _remind_all(engine: Engine) -> None:
             run = run_reminders(session, plan, today(), actor="system:scheduler")
             log.info(json.dumps({"event": "reminders", "plan": plan.id,
                                  "notifications": len(run.notifications), "orders": len(run.orders)}))  # fmt: skip
+        from ecoplan.cases.reminders import run_clue_reminders
+
+        clues = run_clue_reminders(session, today(), actor="system:scheduler")
+        log.info(json.dumps({"event": "clue_reminders", "notifications": len(clues.notifications),
+                             "orders": len(clues.orders), "resolved": clues.resolved}))  # fmt: skip
 
 
 @asynccontextmanager
@@ -120,10 +125,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(engine: Engine | None = None) -> FastAPI:
     from ecoplan.api.cases import router as cases_api_router
     from ecoplan.api.ei import router as ei_api_router
+    from ecoplan.api.enforcement import router as enforcement_api_router
     from ecoplan.api.gep import router as gep_api_router
     from ecoplan.api.v1 import router as api_router
     from ecoplan.web.case_pages import router as case_router
     from ecoplan.web.ei_pages import router as ei_router
+    from ecoplan.web.enforcement_pages import router as enforcement_router
     from ecoplan.web.gep_pages import router as gep_router
     from ecoplan.web.pages import router as page_router
 
@@ -188,10 +195,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api_router)
     app.include_router(cases_api_router)
+    app.include_router(enforcement_api_router)
     app.include_router(ei_api_router)
     app.include_router(gep_api_router)
     app.include_router(page_router)
     app.include_router(case_router)
+    app.include_router(enforcement_router)
     app.include_router(ei_router)
     app.include_router(gep_router)
     return app
