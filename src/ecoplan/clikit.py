@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from ecoplan.accounts.models import Account
 
 from ecoplan.errors import EcoplanError
 
@@ -67,3 +70,11 @@ def parse_day(text: str | None, what: str = "日期") -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"{what}“{text}”格式应为 YYYY-MM-DD") from None
+
+
+def cli_reader() -> Account:
+    """A read-everything account for the command line (the operator of the machine); never
+    stored, so it cannot log in or act on anything."""
+    from ecoplan.accounts.models import Account
+
+    return Account(username="cli", display_name="命令行", role="admin", password_hash="")

@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from ecoplan.accounts.models import Account
 from ecoplan.cases.enforcement_cli import enforcement_app
 from ecoplan.cases.templand_cli import templand_app
-from ecoplan.clikit import cli_actor, cli_engine, console, parse_day, user_errors
+from ecoplan.clikit import cli_actor, cli_engine, cli_reader, console, parse_day, user_errors
 
 cases_app = typer.Typer(
     help="问题线索: 参照图层、线索批次导入、核查整改销号、催办、台账", no_args_is_help=True
@@ -155,7 +153,7 @@ def cases_stats(today: TodayOption = None) -> None:
 
     rules = load_rules()
     with session_scope(cli_engine()) as session:
-        s = stats(session, _system(session), parse_day(today))
+        s = stats(session, cli_reader(), parse_day(today))
         console.print(f"共 {s.total} 条，逾期 {s.late} 条")
         for kind, states in s.by_kind.items():
             label = rules.kinds[kind].label if kind in rules.kinds else kind
@@ -179,7 +177,7 @@ def cases_ledger(
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
-        n = export_ledger(session, _system(session), out, parse_day(today), ClueFilter(kind=kind))
+        n = export_ledger(session, cli_reader(), out, parse_day(today), ClueFilter(kind=kind))
         console.print(f"已导出 {n} 条线索到 {out}")
 
 
@@ -197,13 +195,6 @@ def cases_remind(today: TodayOption = None) -> None:
         )
         for note in run.notifications:
             console.print(f"  {note.message}")
-
-
-def _system(session: Session) -> Account:
-    """A read-everything account for the command line (the operator of the machine); never
-    stored, so it cannot log in."""
-    del session
-    return Account(username="cli", display_name="命令行", role="admin", password_hash="")
 
 
 patrol_app = typer.Typer(

@@ -13,8 +13,7 @@ from typing import Annotated
 
 import typer
 
-from ecoplan.accounts.models import Account
-from ecoplan.clikit import cli_engine, console, user_errors
+from ecoplan.clikit import cli_engine, cli_reader, console, user_errors
 
 enforcement_app = typer.Typer(
     help="野生动植物执法(措施 5.3 陆生 / 5.4 水生): 案件台账导入、年度统计、台账导出、案件列表",
@@ -35,12 +34,6 @@ def _year(year: int | None) -> int:
     from ecoplan.config import today
 
     return year or today().year
-
-
-def _reader() -> Account:
-    """A read-everything account for the command line (the operator of the machine); never
-    stored, so it cannot log in or act on a case."""
-    return Account(username="cli", display_name="命令行", role="admin", password_hash="")
 
 
 @enforcement_app.command("import")
@@ -127,7 +120,7 @@ def enforcement_list(
     from ecoplan.db import session_scope
 
     with session_scope(cli_engine()) as session:
-        account = account_by_username(session, as_user) if as_user else _reader()
+        account = account_by_username(session, as_user) if as_user else cli_reader()
         cases = list_cases(session, account, year=_year(year), domain=domain)
         _say(f"{_year(year)} 年执法案件 {len(cases)} 件")
         for c in cases:
