@@ -13,6 +13,7 @@ from ecoplan.cases.register_models import (
     TempLandPermit,
 )
 from ecoplan.db import Base
+from ecoplan.monitoring.models import Occurrence, Survey, SurveyEvent, Taxon, TaxonName
 from ecoplan.plans.models import Measure, MeasureUnit, Plan, PlanRevision
 from ecoplan.supervision.models import (
     Closure,
@@ -27,6 +28,11 @@ from ecoplan.supervision.models import (
 from ecoplan.units.models import Unit, UnitAlias
 
 __all__ = [
+    "TaxonName",
+    "Taxon",
+    "SurveyEvent",
+    "Survey",
+    "Occurrence",
     "TempLandPermit",
     "TempLandObservation",
     "Patrol",

@@ -1,0 +1,1 @@
+"""Biodiversity, invasive species, germplasm and monitoring-station data (issue 8)."""
