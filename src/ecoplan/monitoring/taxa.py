@@ -8,9 +8,10 @@ CSV columns (Chinese or English headers): 学名 scientific_name, 中文名 name
 (by scientific name), so the list can be corrected and reloaded.
 
 Matching, in order (``NameMatcher.match``): the scientific name (authorship and case removed),
-the Chinese name, a synonym, then a fuzzy match — Latin names by similarity ≥ 0.9 (a typo or a
-missing letter), Chinese names only when one edit away (a wrong or missing character). Whatever
-does not match is reported, never dropped.
+the Chinese name, a synonym, then a fuzzy match for Latin names only (similarity ≥ 0.9: a typo or
+a missing letter). Chinese names are never matched fuzzily: 白鹳 and 黑鹳, 大山雀 and 小山雀 are
+one character apart and different species; an unmatched Chinese name comes back with the list
+names one character away as suggestions. Whatever does not match is reported, never dropped.
 """
 
 from __future__ import annotations
@@ -243,6 +244,9 @@ class Match:
     kind: str  # exact | synonym | fuzzy | none
     matched: str = ""
     score: float = 1.0
+    suggestions: tuple[
+        str, ...
+    ] = ()  # list names one character away from an unmatched Chinese name
 
 
 @dataclass
@@ -293,10 +297,8 @@ class NameMatcher:
             return Match(self.chinese[name], "exact", name)
         if name in self.synonyms:
             return Match(self.synonyms[name], "synonym", name)
-        near = [c for c in self.chinese if len(c) >= 2 and _one_edit(name, c)]
-        if len(near) == 1:  # two candidates one edit away: ambiguous, report instead of guessing
-            return Match(self.chinese[near[0]], "fuzzy", near[0], 0.0)
-        return Match(None, "none")
+        near = tuple(c for c in self.chinese if _one_edit(name, c))[:3]
+        return Match(None, "none", suggestions=near)
 
 
 def _one_edit(a: str, b: str) -> bool:
