@@ -76,7 +76,7 @@ def prepare(codes: Sequence[str], geoms: Geoms, city: shapely.Geometry) -> Prepa
         geoms[invalid] = shapely.make_valid(geoms[invalid])
     lon_lat_ok = _plausible(geoms)
     shapely.prepare(city)  # thousands of vertices: tested 10⁵ times
-    outside = ~lon_lat_ok | ~shapely.intersects(geoms, city)
+    outside = ~lon_lat_ok | ~shapely.intersects(city, geoms)  # the prepared one must come first
     if outside.any():
         names = [c for c, o in zip(codes, outside, strict=True) if o]
         raise ValidationError(

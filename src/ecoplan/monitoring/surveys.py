@@ -212,30 +212,47 @@ def import_survey(session: Session, path: Path, *, protocol: str, title: str, ye
     first = ~event_key.duplicated()
     firsts = np.flatnonzero(first.to_numpy())
     districts = _districts(lon[firsts], lat[firsts])
+    blank = pd.Series([""] * n)
+    column = {k: text.get(k, blank).tolist() for k in ("locality", "habitat", "recordedBy")}
+    keys, given_dates, places = event_key.tolist(), text["eventDate"].tolist(), location.tolist()
     event_rows: list[dict[str, Any]] = []
     for j, i in enumerate(firsts):
         start = dates.iloc[i]
         event_rows.append({
-            "survey_id": survey.id, "event_id": str(event_key.iloc[i])[:100], "parent_event_id": None,
-            "event_date": str(text["eventDate"].iloc[i])[:40], "start_date": None if pd.isna(start) else start.date(),
+            "survey_id": survey.id, "event_id": str(keys[i])[:100], "parent_event_id": None,
+            "event_date": str(given_dates[i])[:40], "start_date": None if pd.isna(start) else start.date(),
             "protocol": proto.label, "sample_size_value": None, "sample_size_unit": None,
-            "effort_value": None if np.isnan(effort[i]) else float(effort[i]), "effort_unit": proto.effort_unit or None,
-            "location_id": str(location.iloc[i]) or None, "lon": _num(lon[i]), "lat": _num(lat[i]),
+            "effort_value": _num(effort[i]), "effort_unit": proto.effort_unit or None,
+            "location_id": str(places[i]) or None, "lon": _num(lon[i]), "lat": _num(lat[i]),
             "district_code": districts[j][0], "district_name": districts[j][1],
-            "locality": str(text.get("locality", pd.Series([""] * n)).iloc[i]),
-            "habitat": str(text.get("habitat", pd.Series([""] * n)).iloc[i])[:100],
-            "recorded_by": str(text.get("recordedBy", pd.Series([""] * n)).iloc[i])[:200], "remarks": "", "flags": [],
+            "locality": str(column["locality"][i]), "habitat": str(column["habitat"][i])[:100],
+            "recorded_by": str(column["recordedBy"][i])[:200], "remarks": "", "flags": [],
         })  # fmt: skip
     for start_at in range(0, len(event_rows), 5000):
         session.execute(insert(SurveyEvent), event_rows[start_at : start_at + 5000])
     query = select(SurveyEvent.event_id, SurveyEvent.id).where(SurveyEvent.survey_id == survey.id)
     pk = {row.event_id: row.id for row in session.execute(query)}
     event_pks = event_key.str.slice(0, 100).map(pk).to_numpy()
-    rows = [{"event_pk": int(event_pks[i]), "occurrence_id": str(occ_ids.iloc[i])[:120],
-             "taxon_id": matches[i].taxon_id, "verbatim_name": str(text["taxon"].iloc[i])[:200],
-             "match": matches[i].kind, "basis_of_record": str(basis.iloc[i])[:30], "status": str(status.iloc[i]),
-             "individual_count": _num(counts[i]), "lon": _num(lon[i]), "lat": _num(lat[i]), "flags": flags[i]}
-            for i in range(n)]  # fmt: skip
+    ids, names, bases, states = (list(map(str, x)) for x in (occ_ids, text["taxon"], basis, status))
+    lons, lats, nums = (
+        [None if v != v else v for v in a.tolist()] for a in (lon, lat, counts)
+    )  # NaN → None
+    rows = [
+        {
+            "event_pk": int(event_pks[i]),
+            "occurrence_id": ids[i][:120],
+            "taxon_id": matches[i].taxon_id,
+            "verbatim_name": names[i][:200],
+            "match": matches[i].kind,
+            "basis_of_record": bases[i][:30],
+            "status": states[i],
+            "individual_count": nums[i],
+            "lon": lons[i],
+            "lat": lats[i],
+            "flags": flags[i],
+        }
+        for i in range(n)
+    ]  # fmt: skip  (plain lists: .iloc per cell costs ~10 µs, 40 s a million rows)
     for start_at in range(0, n, 10000):
         session.execute(insert(Occurrence), rows[start_at : start_at + 10000])
     tally: dict[str, int] = {}
@@ -291,7 +308,9 @@ def _check_coordinates(lon: Any, lat: Any, flag: Any) -> tuple[Any, Any]:
     lon, lat = np.where(bad, np.nan, lon), np.where(bad, np.nan, lat)
     usable = ~np.isnan(lon) & ~np.isnan(lat)
     points = shapely.points(np.where(usable, lon, 0), np.where(usable, lat, 0))
-    outside = usable & ~shapely.intersects(points, _city())
+    outside = usable & ~shapely.intersects(
+        _city(), points
+    )  # prepared geometry first: it is the one used
     flag(outside, "COORDINATE_OUTSIDE_BEIJING")
     return lon, lat
 
