@@ -141,10 +141,17 @@ def _columns(frame: pd.DataFrame) -> dict[str, str]:
 
 def import_survey(session: Session, path: Path, *, protocol: str, title: str, year: int, actor: str,
                   unit_code: str | None = None, today: dt.date | None = None) -> SurveyImport:  # fmt: skip
+    return import_frame(session, read_sheet(path), path, protocol=protocol, title=title, year=year, actor=actor,
+                        unit_code=unit_code, today=today)  # fmt: skip
+
+
+def import_frame(session: Session, frame: pd.DataFrame, path: Path, *, protocol: str, title: str, year: int,
+                 actor: str, unit_code: str | None = None, today: dt.date | None = None) -> SurveyImport:  # fmt: skip
+    """The checks and the storing of :func:`import_survey`, for records already in a table
+    (a sheet, or a Darwin Core Archive turned into one); ``path`` names the source."""
     proto = protocols().get(protocol)
     if proto is None:
         raise ValidationError(f"未知的调查规程“{protocol}”(可选: {', '.join(protocols())})")
-    frame = read_sheet(path)
     if frame.empty:
         raise InputFileError(path, "调查表中没有记录")
     cols = _columns(frame)
