@@ -70,3 +70,26 @@ def engine(bare_engine: Engine) -> Engine:
     """A database migrated to the latest schema."""
     db.upgrade(bare_engine)
     return bare_engine
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private ECOPLAN_DATA_DIR with its own SQLite file, for commands run in-process."""
+    from ecoplan.config import get_settings
+
+    monkeypatch.setenv("ECOPLAN_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("ECOPLAN_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path / "var"
+    get_settings.cache_clear()
+
+
+def run_cli(*args: str) -> str:
+    """Run ``ecoplan ARGS`` in-process; fail the test with its output unless it exits 0."""
+    from typer.testing import CliRunner
+
+    from ecoplan.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
