@@ -436,6 +436,16 @@ def generalise(occurrence: DwcOccurrence, decimals: int = 1) -> DwcOccurrence:
 # Writing
 
 
+def _claim(ident: str, seen: set[str], where: str, label: str, problems: _Problems) -> None:
+    """Record an identifier as used, or say why it cannot be: empty, or already used."""
+    if not ident:
+        problems.add(f"{where}: {label} 为空")
+    elif ident in seen:
+        problems.add(f"{where}: {label} 重复")
+    else:
+        seen.add(ident)
+
+
 def write_archive(
     path: str | os.PathLike[str],
     events: Iterable[DwcEvent],
@@ -470,12 +480,7 @@ def write_archive(
                 values = attrgetter(*EVENT_FIELDS)
                 for number, event in enumerate(events, start=1):
                     where = f"{name}: 第 {number} 个事件(eventID={event.eventID!r})"
-                    if not event.eventID:
-                        problems.add(f"{where}: eventID 为空")
-                    elif event.eventID in event_ids:
-                        problems.add(f"{where}: eventID 重复")
-                    else:
-                        event_ids.add(event.eventID)
+                    _claim(event.eventID, event_ids, where, "eventID", problems)
                     row = values(event)
                     _check_values(EVENT_FIELDS, row, where, problems)
                     coverage.add(event.decimalLatitude, event.decimalLongitude, event.eventDate)
@@ -486,12 +491,7 @@ def write_archive(
                 values = attrgetter(*OCCURRENCE_FIELDS)
                 for number, occ in enumerate(occurrences, start=1):
                     where = f"{name}: 第 {number} 条出现记录(occurrenceID={occ.occurrenceID!r})"
-                    if not occ.occurrenceID:
-                        problems.add(f"{where}: occurrenceID 为空")
-                    elif occ.occurrenceID in occurrence_ids:
-                        problems.add(f"{where}: occurrenceID 重复")
-                    else:
-                        occurrence_ids.add(occ.occurrenceID)
+                    _claim(occ.occurrenceID, occurrence_ids, where, "occurrenceID", problems)
                     if occ.eventID is None or occ.eventID not in event_ids:
                         problems.add(f"{where}: eventID {occ.eventID!r} 不是本数据集中的事件")
                     row = values(occ)
