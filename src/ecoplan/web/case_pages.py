@@ -228,14 +228,16 @@ def patrols_page(request: Request, session: Db, account: CurrentAccount, year: i
     months = patrol_frequency(session, year or day.year, today=day)
     areas: dict[int, dict[str, Any]] = {}
     for m in months:
-        row = areas.setdefault(m.feature_id, {"name": m.name, "layer": m.layer, "months": {}})
+        row = areas.setdefault(
+            m.feature_id, {"name": m.name, "code": m.code, "layer": m.layer, "months": {}}
+        )
         row["months"][m.month] = m
     recent = session.scalars(select(Patrol).order_by(Patrol.started_at.desc()).limit(30)).all()
     features = session.scalars(select(RefFeature).join(RefLayer).where(
         RefLayer.active.is_(True), RefLayer.kind.in_(PATROL_KINDS)).order_by(RefFeature.id)).all()  # fmt: skip
     return render(request, "patrols.html", {
         "areas": list(areas.values()), "year": year or day.year, "recent": recent, "features": features,
-        "can_import": may_patrol(account), "msg": msg, "tz8": BEIJING_TIME,
+        "can_import": may_patrol(account), "msg": msg, "tz8": BEIJING_TIME, "ZONES": ZONES,
     })  # fmt: skip
 
 
