@@ -4,9 +4,7 @@ photo upload, the clustered map layer, statistics, batch import and reference la
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from ecoplan.accounts.models import Account
+from ecoplan.api.uploads import uploaded_file
 from ecoplan.cases import queries, workflow
 from ecoplan.cases.models import CLUE_STATES, Clue, CluePhoto
 from ecoplan.config import get_settings
@@ -179,18 +178,10 @@ async def import_upload(session: Session, account: Account, file: StarletteUploa
 
     if not may_import(account, kind):
         raise PermissionDenied("无权导入该类线索批次")
-    name = evidence.clean_name(file.filename or "")
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".geojson", ".json", ".zip", ".gpkg", ".xlsx"):
-        raise ValidationError(f"{name}: 只接受 GeoJSON、Shapefile(zip)、GeoPackage 或 XLSX")
-    data = await file.read(get_settings().import_max_bytes + 1)
-    if len(data) > get_settings().import_max_bytes:
-        raise ValidationError(f"{name}: 文件超过大小上限")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name  # clean_name leaves no directory part
-        path.write_bytes(data)
-        result = import_file(session, path, kind=kind, title=title.strip() or name, actor=account.actor, crs=crs,
-                             today=_today(), display_name=name)  # fmt: skip
+    async with uploaded_file(file, (".geojson", ".json", ".zip", ".gpkg", ".xlsx"),
+                             "只接受 GeoJSON、Shapefile(zip)、GeoPackage 或 XLSX") as path:  # fmt: skip
+        result = import_file(session, path, kind=kind, title=title.strip() or path.name, actor=account.actor,
+                             crs=crs, today=_today(), display_name=path.name)  # fmt: skip
     return {"batch_id": result.batch.id, "count": result.count, "by_district": result.by_district,
             "repaired": result.repaired, "same_place": result.duplicates, "in_redline": result.in_redline}  # fmt: skip
 

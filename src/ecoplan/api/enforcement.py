@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from ecoplan.accounts.models import Account
+from ecoplan.api.uploads import uploaded_file
 from ecoplan.cases import enforcement as enf
 from ecoplan.cases.queries import unit_names
 from ecoplan.cases.register_models import EnforcementCase, Inspection
-from ecoplan.config import get_settings, today
+from ecoplan.config import today
 from ecoplan.errors import PermissionDenied, ValidationError
-from ecoplan.supervision import evidence
 from ecoplan.web.auth import MAX_ID, CurrentAccount, Db, Id, current_account
 
 router = APIRouter(prefix="/api/v1", tags=["执法监管"], dependencies=[Depends(current_account)])
@@ -220,16 +220,7 @@ async def import_upload(
 ) -> list[EnforcementCase]:
     """Read the upload with a size cap, store it under its own (cleaned) name in a private
     temporary folder and import it all or nothing; shared by the API and the page's form."""
-    name = evidence.clean_name(file.filename or "")
-    if Path(name).suffix.lower() != ".xlsx":
-        raise ValidationError(f"{name}: 执法案件台账须为 .xlsx 文件")
-    limit = get_settings().import_max_bytes
-    data = await file.read(limit + 1)  # one byte over the limit is enough to refuse
-    if len(data) > limit:
-        raise ValidationError(f"{name}: 文件超过大小上限")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name  # clean_name leaves no directory part
-        path.write_bytes(data)
+    async with uploaded_file(file, (".xlsx",), "执法案件台账须为 .xlsx 文件") as path:
         return enf.import_cases_xlsx(session, account, path)
 
 
