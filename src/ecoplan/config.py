@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'ecoplan.db').as_posix()}"
 
 
+# Beijing time: China has had no daylight saving since 1991, so a fixed offset is exact. Dates
+# users see (photo times, patrol months, 台账 times) are on it.
+BEIJING_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
 def today() -> dt.date:
     """The supervision clock: ``ECOPLAN_TODAY`` when set, else the local date."""
     return get_settings().today or dt.date.today()

@@ -43,7 +43,8 @@ from ecoplan import audit
 from ecoplan.cases.models import RefFeature, RefLayer
 from ecoplan.cases.register_models import Patrol
 from ecoplan.cases.rules import load_rules
-from ecoplan.config import get_settings
+from ecoplan.cases.spatial import BEIJING_BBOX
+from ecoplan.config import BEIJING_TZ, get_settings
 from ecoplan.errors import NotFoundError, ValidationError
 from ecoplan.geo.crs import EQUAL_AREA, WGS84
 from ecoplan.supervision.evidence import clean_name, store
@@ -52,12 +53,11 @@ from ecoplan.units.models import Unit
 # Layer kinds whose features are patrolled areas.
 PATROL_KINDS = ("reserve", "protected_area")
 # Beijing's bounding box, degrees (WGS-84): a track point outside it is a wrong file or datum.
-BEIJING_BBOX = (115.4, 39.4, 117.6, 41.1)  # min lon, min lat, max lon, max lat
 # Map geometry only: consumer GPS is good to ~5 m, so vertices closer than that to the
 # simplified line carry noise, not information.
 SIMPLIFY_TOLERANCE_M = 5.0
-# Months and days are counted on Beijing time (no daylight saving since 1991).
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+# Months and days are counted on Beijing time.
+BEIJING = BEIJING_TZ
 
 _GEOD = Geod(ellps="WGS84")
 _TO_METRIC = Transformer.from_crs(WGS84, EQUAL_AREA, always_xy=True)

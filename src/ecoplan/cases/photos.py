@@ -50,13 +50,13 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 from PIL.TiffImagePlugin import IFDRational
 from pyproj import CRS, Transformer
 
+from ecoplan.config import BEIJING_TZ
 from ecoplan.errors import ValidationError
 from ecoplan.geo.crs import WGS84, gcj02_to_wgs84, is_gcj02
 from ecoplan.supervision.evidence import clean_name
 
 # EXIF writes wall-clock times; a camera that gives no zone is taken to be on Beijing time.
-# China has had no daylight-saving time since 1991, so a fixed offset is exact.
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+BEIJING = BEIJING_TZ
 
 # The fixed flag vocabulary, in the order flags are reported. ``far`` takes the limit in metres.
 PHOTO_FLAGS: dict[str, str] = {

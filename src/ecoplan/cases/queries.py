@@ -22,6 +22,7 @@ from ecoplan.accounts.models import Account
 from ecoplan.cases.models import CLUE_STATES, Clue
 from ecoplan.cases.rules import load_rules
 from ecoplan.cases.workflow import Q, visible
+from ecoplan.config import BEIJING_TZ
 from ecoplan.errors import ValidationError
 from ecoplan.units.models import Unit
 
@@ -195,7 +196,7 @@ def export_ledger(session: Session, account: Account, path: Path | BinaryIO, tod
             units.get(clue.unit_id or 0, ""), units.get(clue.verifier_unit_id or 0, ""),
             plan.get("responsible", ""), plan.get("measures", ""), plan.get("deadline", ""),
             "、".join(r["code"] for r in clue.related or []),
-            clue.closed_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") if clue.closed_at else "",
+            clue.closed_at.astimezone(BEIJING_TZ).strftime("%Y-%m-%d %H:%M") if clue.closed_at else "",
         ])  # fmt: skip
         n += 1
     book.save(path)

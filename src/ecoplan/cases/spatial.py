@@ -28,6 +28,9 @@ from ecoplan.geo.crs import EQUAL_AREA, WGS84
 from ecoplan.geo.regions import RegionLayer, beijing_layers
 
 Geoms = NDArray[np.object_]
+# Beijing's extent with a margin (min lon, min lat, max lon, max lat): a quick test before the
+# district polygons, and the test for "lat/lon swapped" (swapped values land in it)
+BEIJING_BBOX = (115.4, 39.4, 117.6, 41.1)
 
 
 def project(geoms: Geoms) -> Geoms:

@@ -36,7 +36,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ecoplan import audit
-from ecoplan.cases.spatial import assign, beijing, project
+from ecoplan.cases.spatial import BEIJING_BBOX, assign, beijing, project
 from ecoplan.errors import InputFileError, ValidationError
 from ecoplan.monitoring.models import Occurrence, Survey, SurveyEvent
 from ecoplan.monitoring.taxa import NameMatcher
@@ -76,7 +76,6 @@ STATUS = {
     "1": "present",
     "0": "absent",
 }
-BEIJING_BOX = (115.4, 39.4, 117.6, 41.1)  # a quick test before the district polygons
 MAX_ROWS = 2_000_000
 
 
@@ -304,7 +303,7 @@ def _check_coordinates(lon: Any, lat: Any, flag: Any) -> tuple[Any, Any]:
     given = ~np.isnan(lon) & ~np.isnan(lat)
     zero = given & (lon == 0) & (lat == 0)
     flag(zero, "ZERO_COORDINATE")
-    minx, miny, maxx, maxy = BEIJING_BOX
+    minx, miny, maxx, maxy = BEIJING_BBOX
     inside = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
     swapped = given & ~inside & (lat >= minx) & (lat <= maxx) & (lon >= miny) & (lon <= maxy)
     flag(swapped, "PRESUMED_SWAPPED_COORDINATE")

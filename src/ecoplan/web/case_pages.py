@@ -25,7 +25,7 @@ from ecoplan.cases import queries, workflow
 from ecoplan.cases.models import CLUE_STATES, LAYER_KINDS, ZONES, ClueBatch, RefFeature, RefLayer
 from ecoplan.cases.register_models import Patrol
 from ecoplan.cases.rules import load_rules
-from ecoplan.config import get_settings
+from ecoplan.config import BEIJING_TZ, get_settings
 from ecoplan.config import today as current_day
 from ecoplan.errors import ValidationError
 from ecoplan.units.models import Unit
@@ -35,7 +35,6 @@ from ecoplan.web.pages import back
 from ecoplan.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_account)])
-BEIJING_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATE_COLORS = {"pending": "#e0a800", "verifying": "#f08c00", "confirmed": "#d64541", "rejected": "#6b7785",
                 "rectifying": "#7b4fd6", "accepting": "#1c7ed6", "closed": "#2e9e5b"}  # fmt: skip
@@ -160,7 +159,7 @@ def clue_page(
         "ZONES": ZONES, "LAYER_KINDS": LAYER_KINDS, "map": clue_map(clue.geometry, clue.photos),
         "today": current_day(), "min_deadline": (current_day() + dt.timedelta(days=1)).isoformat(),
         "can_reassign": can_reassign, "district_units": list(district_units), "msg": msg,
-        "FLAG_LABELS": _flag_labels(), "tz8": BEIJING_TIME,
+        "FLAG_LABELS": _flag_labels(), "tz8": BEIJING_TZ,
     })  # fmt: skip
 
 
@@ -237,7 +236,7 @@ def patrols_page(request: Request, session: Db, account: CurrentAccount, year: i
         RefLayer.active.is_(True), RefLayer.kind.in_(PATROL_KINDS)).order_by(RefFeature.id)).all()  # fmt: skip
     return render(request, "patrols.html", {
         "areas": list(areas.values()), "year": year or day.year, "recent": recent, "features": features,
-        "can_import": may_patrol(account), "msg": msg, "tz8": BEIJING_TIME, "ZONES": ZONES,
+        "can_import": may_patrol(account), "msg": msg, "tz8": BEIJING_TZ, "ZONES": ZONES,
     })  # fmt: skip
 
 
