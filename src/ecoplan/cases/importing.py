@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,16 @@ class ClueRecords:
         return len(self.codes)
 
 
+def find_column(columns: Sequence[Any], names: Sequence[str]) -> Any | None:
+    """The first of ``names`` that is a column, compared without case or surrounding space;
+    returns the column as the file spells it."""
+    lowered = {str(c).strip().lower(): c for c in columns}
+    return next((lowered[n.lower()] for n in names if n.lower() in lowered), None)
+
+
 def _match(columns: list[str], ours: str) -> str | None:
-    lowered = {c.strip().lower(): c for c in columns}
-    for name in FIELDS[ours]:
-        if name.lower() in lowered:
-            return lowered[name.lower()]
-    return None
+    found: str | None = find_column(columns, FIELDS[ours])
+    return found
 
 
 def _plain(value: Any) -> Any:

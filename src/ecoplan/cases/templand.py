@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecoplan import audit
 from ecoplan.cases.batches import file_batch
-from ecoplan.cases.importing import ClueRecords
+from ecoplan.cases.importing import ClueRecords, find_column
 from ecoplan.cases.layers import active_features, touches
 from ecoplan.cases.models import Clue, ClueBatch
 from ecoplan.cases.register_models import TempLandObservation, TempLandPermit
@@ -114,8 +114,8 @@ def _read_vector(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, Geoms]:
 
 
 def _match(columns: Sequence[str], ours: str) -> str | None:
-    lowered = {str(c).strip().lower(): c for c in columns}
-    return next((lowered[n.lower()] for n in FIELDS[ours] if n.lower() in lowered), None)
+    found: str | None = find_column(columns, FIELDS[ours])
+    return found
 
 
 def _missing(value: Any) -> bool:

@@ -36,6 +36,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ecoplan import audit
+from ecoplan.cases.importing import find_column
 from ecoplan.cases.spatial import BEIJING_BBOX, assign, beijing, project
 from ecoplan.errors import InputFileError, ValidationError
 from ecoplan.monitoring.models import Occurrence, Survey, SurveyEvent
@@ -129,13 +130,8 @@ def read_sheet(path: Path) -> pd.DataFrame:
 
 
 def _columns(frame: pd.DataFrame) -> dict[str, str]:
-    lowered = {str(c).strip().lower(): str(c) for c in frame.columns}
-    found = {}
-    for ours, names in COLUMNS.items():
-        hit = next((lowered[n.lower()] for n in names if n.lower() in lowered), None)
-        if hit is not None:
-            found[ours] = hit
-    return found
+    found = {ours: find_column(list(frame.columns), names) for ours, names in COLUMNS.items()}
+    return {ours: str(column) for ours, column in found.items() if column is not None}
 
 
 def import_survey(session: Session, path: Path, *, protocol: str, title: str, year: int, actor: str,
