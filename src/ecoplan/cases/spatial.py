@@ -46,11 +46,12 @@ class Districts:
     codes: tuple[str, ...]
     names: tuple[str, ...]
     metric: Geoms
+    geometries: Geoms  # WGS84
 
     @classmethod
     def of(cls, city: RegionLayer, districts: RegionLayer) -> Districts:
         return cls(shapely.union_all(city.geometries), districts.codes, districts.names,
-                   project(districts.geometries))  # fmt: skip
+                   project(districts.geometries), districts.geometries)  # fmt: skip
 
 
 @lru_cache(maxsize=1)
