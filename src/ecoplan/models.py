@@ -13,7 +13,17 @@ from ecoplan.cases.register_models import (
     TempLandPermit,
 )
 from ecoplan.db import Base
+from ecoplan.monitoring.invasive_models import (
+    ControlAction,
+    IntroductionApplication,
+    IntroductionEvent,
+    InvasiveAlert,
+    InvasiveRecord,
+    InvasiveSite,
+    InvasiveSpecies,
+)
 from ecoplan.monitoring.models import Occurrence, Survey, SurveyEvent, Taxon, TaxonName
+from ecoplan.monitoring.register_models import Accession, GermplasmRepository, Station, StationValue
 from ecoplan.plans.models import Measure, MeasureUnit, Plan, PlanRevision
 from ecoplan.supervision.models import (
     Closure,
@@ -28,6 +38,17 @@ from ecoplan.supervision.models import (
 from ecoplan.units.models import Unit, UnitAlias
 
 __all__ = [
+    "Accession",
+    "ControlAction",
+    "GermplasmRepository",
+    "IntroductionApplication",
+    "IntroductionEvent",
+    "InvasiveAlert",
+    "InvasiveRecord",
+    "InvasiveSite",
+    "InvasiveSpecies",
+    "Station",
+    "StationValue",
     "TaxonName",
     "Taxon",
     "SurveyEvent",
