@@ -52,8 +52,9 @@ def _providers() -> dict[str, Provider]:
     from ecoplan.accounting.gep.feed import PROVIDERS as GEP
     from ecoplan.cases.enforcement_feed import providers as enforcement
     from ecoplan.cases.feed import providers as cases
+    from ecoplan.monitoring.feed import providers as monitoring
 
-    return {**EI, **GEP, **cases(), **enforcement()}
+    return {**EI, **GEP, **cases(), **enforcement(), **monitoring()}
 
 
 def evidence_for(session: Session, measure: Measure) -> list[Evidence]:

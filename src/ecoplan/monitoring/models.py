@@ -67,6 +67,10 @@ class Survey(Base):
     source: Mapped[Any] = mapped_column(JSONType, default=dict)  # file, hash, origin
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the city publishes the dataset: only published surveys reach the public species
+    # page, and then with protected species' places generalised (docs/monitoring.md).
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    published_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class SurveyEvent(Base):
