@@ -60,6 +60,24 @@ def beijing() -> Districts:
     return Districts.of(*beijing_layers())
 
 
+def place_points(
+    lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> list[tuple[str | None, str | None]]:
+    """(district code, district name) of each WGS84 point; (None, None) for a NaN coordinate
+    or a point outside every district. Shared by survey events, invasive-species sites and
+    records, so that every point module places points the same way."""
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    usable = ~np.isnan(lon) & ~np.isnan(lat)
+    out: list[tuple[str | None, str | None]] = [(None, None)] * len(lon)
+    if not usable.any():
+        return out
+    d = beijing()
+    index = assign(project(shapely.points(lon[usable], lat[usable])), d.metric)
+    for k, i in zip(np.flatnonzero(usable), index, strict=True):
+        out[k] = (d.codes[i], d.names[i]) if i >= 0 else (None, None)
+    return out
+
+
 @dataclass
 class Prepared:
     geoms: Geoms  # WGS84, valid

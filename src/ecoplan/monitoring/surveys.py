@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from ecoplan import audit
 from ecoplan.cases.importing import find_column
-from ecoplan.cases.spatial import BEIJING_BBOX, assign, beijing, project
+from ecoplan.cases.spatial import BEIJING_BBOX, beijing, place_points
 from ecoplan.errors import InputFileError, ValidationError
 from ecoplan.monitoring.models import Occurrence, Survey, SurveyEvent
 from ecoplan.monitoring.taxa import NameMatcher
@@ -324,12 +324,4 @@ def _city() -> Any:
 
 
 def _districts(lon: Any, lat: Any) -> list[tuple[str | None, str | None]]:
-    usable = ~np.isnan(lon) & ~np.isnan(lat)
-    out: list[tuple[str | None, str | None]] = [(None, None)] * len(lon)
-    if not usable.any():
-        return out
-    d = beijing()
-    index = assign(project(shapely.points(lon[usable], lat[usable])), d.metric)
-    for k, i in zip(np.flatnonzero(usable), index, strict=True):
-        out[k] = (d.codes[i], d.names[i]) if i >= 0 else (None, None)
-    return out
+    return place_points(lon, lat)
