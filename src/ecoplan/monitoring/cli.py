@@ -8,10 +8,15 @@ from typing import Annotated
 import typer
 
 from ecoplan.clikit import cli_actor, cli_engine, console, parse_day, user_errors
+from ecoplan.monitoring.invasive_cli import invasive_app
+from ecoplan.monitoring.registers_cli import germplasm_app, station_app
 
 bio_app = typer.Typer(
     help="生物多样性: 物种名录、调查数据(达尔文核心标准)、多样性指数", no_args_is_help=True
 )
+bio_app.add_typer(invasive_app, name="invasive")
+bio_app.add_typer(germplasm_app, name="germplasm")
+bio_app.add_typer(station_app, name="station")
 TodayOption = Annotated[
     str | None, typer.Option("--today", help="按此日期检查记录日期(YYYY-MM-DD)")
 ]
