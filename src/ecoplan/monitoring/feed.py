@@ -22,7 +22,11 @@ from ecoplan.monitoring.observations import (
 from ecoplan.monitoring.surveys import protocols
 
 # The taxon groups task 5.1 names, and the protocols whose surveys count for each.
-GROUPS = {"鸟类": ("bird_transect", "bird_point"), "鱼类": ("fish_gear",), "大型真菌": ("fungi_plot",)}
+GROUPS = {
+    "鸟类": ("bird_transect", "bird_point"),
+    "鱼类": ("fish_gear",),
+    "大型真菌": ("fungi_plot",),
+}
 
 
 def survey_year(session: Session) -> int | None:

@@ -128,6 +128,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from ecoplan.api.enforcement import router as enforcement_api_router
     from ecoplan.api.gep import router as gep_api_router
     from ecoplan.api.v1 import router as api_router
+    from ecoplan.web.bio_pages import public_router as bio_public_router
+    from ecoplan.web.bio_pages import router as bio_router
     from ecoplan.web.case_pages import router as case_router
     from ecoplan.web.ei_pages import router as ei_router
     from ecoplan.web.enforcement_pages import router as enforcement_router
@@ -203,4 +205,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(enforcement_router)
     app.include_router(ei_router)
     app.include_router(gep_router)
+    app.include_router(bio_router)
+    app.include_router(bio_public_router)
     return app
