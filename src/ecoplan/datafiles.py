@@ -78,3 +78,15 @@ def file_sha256(path: Path) -> str:
 def file_record(path: Path) -> dict[str, str]:
     """How provenance names an input file: its path and SHA-256."""
     return {"path": str(path), "sha256": file_sha256(path)}
+
+
+def read_csv_text(path: Path) -> str:
+    """A user's CSV as text: UTF-8 (with or without BOM), else GBK, which Excel on Chinese
+    Windows writes; anything else is refused with the file named."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(path, "无法按 UTF-8 或 GBK 读取")

@@ -43,7 +43,7 @@ from ecoplan import audit
 from ecoplan.cases.importing import find_column
 from ecoplan.cases.spatial import BEIJING_BBOX, assign, beijing, project
 from ecoplan.config import today as default_today
-from ecoplan.datafiles import load_toml_model
+from ecoplan.datafiles import load_toml_model, read_csv_text
 from ecoplan.errors import InputFileError, ValidationError
 from ecoplan.monitoring.models import Taxon
 from ecoplan.monitoring.register_models import Accession, GermplasmRepository
@@ -131,14 +131,7 @@ def read_table(path: Path, what: str) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            raw = path.read_bytes()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                try:
-                    text = raw.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
-                except UnicodeDecodeError as exc:
-                    raise InputFileError(path, "无法按 UTF-8 或 GBK 读取") from exc
+            text = read_csv_text(path)
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         elif suffix == ".xlsx":
             frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")

@@ -45,6 +45,7 @@ from ecoplan.accounts.models import Account
 from ecoplan.cases.importing import find_column
 from ecoplan.cases.spatial import BEIJING_BBOX
 from ecoplan.config import BEIJING_TZ
+from ecoplan.datafiles import read_csv_text
 from ecoplan.errors import (
     ConflictError,
     InputFileError,
@@ -165,14 +166,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputFileError(path, "文件不存在")
     if path.suffix.lower() != ".csv":
         raise InputFileError(path, "只接受 CSV 时间序列文件")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
-        except UnicodeDecodeError as exc:
-            raise InputFileError(path, "无法按 UTF-8 或 GBK 读取") from exc
+    text = read_csv_text(path)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as exc:

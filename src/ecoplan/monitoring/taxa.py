@@ -29,6 +29,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ecoplan import audit
+from ecoplan.datafiles import read_csv_text
 from ecoplan.errors import InputFileError, ValidationError
 from ecoplan.monitoring.models import Taxon, TaxonName
 
@@ -124,14 +125,7 @@ def read_taxa_csv(path: Path) -> list[dict[str, Any]]:
     """Rows of the species list, checked; raise ValidationError listing every bad row."""
     if not path.is_file():
         raise InputFileError(path, "文件不存在")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
-        except UnicodeDecodeError as exc:
-            raise InputFileError(path, "无法按 UTF-8 或 GBK 读取") from exc
+    text = read_csv_text(path)
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise InputFileError(path, "文件为空")
