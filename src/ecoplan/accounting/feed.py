@@ -53,8 +53,9 @@ def _providers() -> dict[str, Provider]:
     from ecoplan.cases.enforcement_feed import providers as enforcement
     from ecoplan.cases.feed import providers as cases
     from ecoplan.monitoring.feed import providers as monitoring
+    from ecoplan.monitoring.register_feed import providers as registers
 
-    return {**EI, **GEP, **cases(), **enforcement(), **monitoring()}
+    return {**EI, **GEP, **cases(), **enforcement(), **monitoring(), **registers()}
 
 
 def evidence_for(session: Session, measure: Measure) -> list[Evidence]:
