@@ -179,3 +179,18 @@ def test_expired_sessions_and_old_attempts_are_purged(
     with db.session_scope(world.engine) as session:
         assert purge_expired(session) == (1, 1)
     assert client.get("/").status_code == 303  # the expired session no longer signs in
+
+
+def test_production_password_hashing_cost() -> None:
+    """The product's hasher (the test run swaps in a cheap one, tests/conftest.py) is argon2id
+    with the RFC 9106 low-memory profile: 3 passes over 64 MiB, 4 lanes."""
+    from argon2 import Type
+
+    from tests.conftest import PRODUCTION_HASHER
+
+    hasher = PRODUCTION_HASHER
+    assert hasher is not None
+    assert (hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (
+        Type.ID, 3, 65536, 4,
+    )  # fmt: skip
+    assert hasher.hash("correct-horse-9").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
