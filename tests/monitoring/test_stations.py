@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from ecoplan import audit, db
 from ecoplan.accounts.service import account_by_username, create_account
-from ecoplan.errors import PermissionDenied, ValidationError
+from ecoplan.errors import EcoplanError, PermissionDenied, ValidationError
 from ecoplan.monitoring import qc
-from ecoplan.monitoring.register_models import StationValue
+from ecoplan.monitoring.register_models import Station, StationValue
 from ecoplan.monitoring.stations import (
     add_station,
     daily_summary,
@@ -412,3 +412,18 @@ def test_station_commands(station: Engine, tmp_path: Path, cli_home: Path) -> No
         ["import", str(write(tmp_path / "b.csv", "时间,水色\nx,1\n")), "--station", "MY01"],
     )
     assert bad.exit_code == 2 and "未导入" in bad.output
+
+
+def test_a_station_that_cannot_be_registered_is_refused(station: Engine) -> None:
+    cases: list[tuple[str, float | None, float | None, str]] = [
+        ("MYSK", None, None, "已存在"),  # the fixture's station
+        ("MY/1", None, None, "只能用字母"),  # "/" would break /stations/{code}
+        ("", None, None, "不能为空"),
+        ("MY-2", 116.9, None, "须同时给出"),
+        ("MY-2", 121.47, 31.23, "不在北京范围内"),  # Shanghai
+    ]
+    for code, lon, lat, message in cases:
+        with db.session_scope(station) as session, pytest.raises(EcoplanError, match=message):
+            add_station(session, code=code, name="站", lon=lon, lat=lat, actor="t")
+    with db.session_scope(station) as session:
+        assert session.scalar(select(func.count()).select_from(Station)) == 1

@@ -390,10 +390,12 @@ class AccessionImport:
 
 
 def import_accessions(session: Session, path: Path, *, actor: str, unit_code: str | None = None,
-                      today: dt.date | None = None) -> AccessionImport:  # fmt: skip
+                      today: dt.date | None = None, own_unit: bool = False) -> AccessionImport:  # fmt: skip
     """Store every accession of a sheet, or none: each bad row is named in one
-    ``ValidationError``. ``unit_code`` is the unit of rows that name none. Species names are
-    matched to the species list; unmatched names are stored as written and reported."""
+    ``ValidationError``. ``unit_code`` is the unit of rows that name none; with ``own_unit``
+    (a unit's user importing) a row naming another unit is refused, so that a unit cannot
+    book accessions to another unit's count. Species names are matched to the species list;
+    unmatched names are stored as written and reported."""
     cfg = config()
     today = today or default_today()
     frame = read_table(path, "种质资源登记表")
@@ -411,6 +413,8 @@ def import_accessions(session: Session, path: Path, *, actor: str, unit_code: st
         default_unit = units.get(unit_code)
         if default_unit is None:
             raise ValidationError(f"单位代码 {unit_code} 不在名录中")
+    elif own_unit:
+        raise ValidationError("只导入本单位的种质时须指明本单位")
     repos: dict[str, GermplasmRepository] = {}
     for known in session.scalars(select(GermplasmRepository)):
         repos[known.code], repos[known.name] = known, known
@@ -482,6 +486,9 @@ def import_accessions(session: Session, path: Path, *, actor: str, unit_code: st
             unit = units.get(get("unit"))
             if unit is None:
                 problems.append(f"{at}: 单位“{get('unit')}”不在单位名录中")
+            elif own_unit and default_unit is not None and unit.id != default_unit.id:
+                problems.append(f"{at}: 单位“{get('unit')}”不是本单位({default_unit.name}),"
+                                "只能导入本单位收集的种质")  # fmt: skip
         name_cn, sci = get("name_cn"), get("scientific_name")
         if not name_cn and not sci:
             problems.append(f"{at}: 缺少物种名称(中文名或学名)")
@@ -667,6 +674,16 @@ def progress(
         verdict = "符合进度" if on_track else "落后于进度"
     return Progress(year, category, as_of, target, source, collected, _ranked(units), by_month,
                     cumulative, collected / target, expected, on_track, verdict)  # fmt: skip
+
+
+def pace_by_month(p: Progress) -> list[float] | None:
+    """What the even pace of :func:`progress` asks for by each month's end (January first), the
+    schedule ``expected`` is read from; None without a target."""
+    if p.target is None:
+        return None
+    days = 366 if calendar.isleap(p.year) else 365
+    ends = [dt.date(p.year, m, calendar.monthrange(p.year, m)[1]) for m in range(1, 13)]
+    return [p.target * end.timetuple().tm_yday / days for end in ends]
 
 
 def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:

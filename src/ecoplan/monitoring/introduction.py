@@ -312,11 +312,12 @@ def update_application(
     )
     app.origin_country, app.quantity = clean(form.origin_country), clean(form.quantity)
     app.destination, app.containment = form.destination.strip(), form.containment.strip()
-    app.events.append(
-        IntroductionEvent(
-            action="edit", from_state=app.state, to_state=app.state, actor=account.actor
+    with session.no_autoflush:  # see step(): loading the events must not flush the edit early
+        app.events.append(
+            IntroductionEvent(
+                action="edit", from_state=app.state, to_state=app.state, actor=account.actor
+            )
         )
-    )
     flag_modified(app, "state")  # an edit that changes nothing still takes a version
     flush_versioned(session, STALE)
     audit.record(session, actor=account.actor, action="introduction.edit", entity_type="introduction",
@@ -399,7 +400,11 @@ def step(
         )
     event = IntroductionEvent(action=action, from_state=before["state"], to_state=target, note=text,
                               actor=account.actor)  # fmt: skip
-    app.events.append(event)
+    # the events may not be loaded yet (a fresh session, as in a web request): their lazy load
+    # would autoflush the changes above as a version of their own, outside flush_versioned,
+    # and the step would take two versions
+    with session.no_autoflush:
+        app.events.append(event)
     flag_modified(app, "state")  # a report keeps the state: every step still bumps the version
     flush_versioned(session, STALE)
     audit.record(session, actor=account.actor, action=f"introduction.{action}", entity_type="introduction",

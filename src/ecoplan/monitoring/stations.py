@@ -109,6 +109,8 @@ def add_station(session: Session, *, code: str, name: str, actor: str, kind: str
         raise ValidationError("站点编码和名称不能为空")
     if len(code) > 40 or len(name) > 200:
         raise ValidationError("站点编码最长 40 字、名称最长 200 字")
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", code):  # it is part of the page address
+        raise ValidationError(f"站点编码“{code}”只能用字母、数字、下划线、点和连字符")
     if session.scalar(select(Station.id).where(Station.code == code)) is not None:
         raise ConflictError(f"站点编码 {code} 已存在")
     if (lon is None) != (lat is None):
@@ -450,6 +452,17 @@ def qc_summary(session: Session, station_code: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def may_operate(account: Account, station: Station) -> bool:
+    """Admins, coordinators and users of the unit that runs the station: who may judge its
+    values (and, in the web UI, upload its series)."""
+    unit_user = (
+        account.role == "unit"
+        and account.unit_id is not None
+        and account.unit_id == station.unit_id
+    )
+    return account.role in MANAGER_ROLES or unit_user
+
+
 def override(
     session: Session, account: Account, value_id: int, verdict: str, note: str
 ) -> StationValue:
@@ -460,12 +473,7 @@ def override(
         raise NotFoundError(f"没有编号为 {value_id} 的监测值")
     station = session.get(Station, value.station_id)
     assert station is not None  # a foreign key
-    unit_user = (
-        account.role == "unit"
-        and account.unit_id is not None
-        and account.unit_id == station.unit_id
-    )
-    if account.role not in MANAGER_ROLES and not unit_user:
+    if not may_operate(account, station):
         raise PermissionDenied("只有管理员、督办协调员或站点运维单位可以判定监测值")
     if verdict not in ("good", "bad"):
         raise ValidationError(f"判定应为 good(有效)或 bad(无效),不是“{verdict}”")

@@ -134,7 +134,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from ecoplan.web.ei_pages import router as ei_router
     from ecoplan.web.enforcement_pages import router as enforcement_router
     from ecoplan.web.gep_pages import router as gep_router
+    from ecoplan.web.invasive_pages import router as invasive_router
     from ecoplan.web.pages import router as page_router
+    from ecoplan.web.register_pages import router as register_router
 
     app = FastAPI(
         lifespan=_lifespan,
@@ -206,5 +208,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(ei_router)
     app.include_router(gep_router)
     app.include_router(bio_router)
+    app.include_router(invasive_router)
+    app.include_router(register_router)
     app.include_router(bio_public_router)
     return app
