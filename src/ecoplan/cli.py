@@ -473,6 +473,7 @@ def demo(
     from ecoplan.config import get_settings
     from ecoplan.db import session_scope
     from ecoplan.demo import sample_plan_path
+    from ecoplan.demo.biodiversity import load_demo_biodiversity
     from ecoplan.demo.cases import load_demo_cases
     from ecoplan.demo.ei import load_demo_ei
     from ecoplan.demo.gep import load_demo_gep
@@ -500,6 +501,7 @@ def demo(
         ei_runs = load_demo_ei(session, get_settings().data_dir / "demo-geodata")
         gep_runs = load_demo_gep(session, get_settings().data_dir / "demo-gep")
         clue_count = load_demo_cases(session, get_settings().data_dir / "demo-cases")
+        bio = load_demo_biodiversity(session, get_settings().data_dir / "demo-bio")
     if ei_runs:
         console.print(
             f"已生成演示 EI 核算 {len(ei_runs)} 次(合成栅格 + 北京市真实区界)和生态用地变化线索。"
@@ -509,6 +511,13 @@ def demo(
     if clue_count:
         console.print(
             f"已生成演示问题线索 {clue_count} 条(合成红线、保护区与线索,含核查整改记录)。"
+        )
+    if bio:
+        console.print(
+            f"已生成演示生物多样性数据(合成):物种名录 {bio['taxa']} 种,调查 {bio['surveys']} 次"
+            f"({bio['occurrences']} 条记录),外来入侵物种监测记录 {bio['invasive_records']} 条"
+            f"(预警 {bio['alerts']} 条),种质资源 {bio['accessions']} 份,"
+            f"密云水库监测站数据 {bio['station_values']} 个。"
         )
     if logins is None:
         console.print(

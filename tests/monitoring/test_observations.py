@@ -121,6 +121,30 @@ def test_indicator_trends(two_years: tuple[Engine, int, int]) -> None:
     assert trends["大天鹅"].verdict == "未列入名录" and trends["大天鹅"].years == []
 
 
+def test_indicator_rate_keeps_one_effort_unit(
+    two_years: tuple[Engine, int, int], tmp_path: Path
+) -> None:
+    """A point count (effort in minutes) in 2024 with 20 黑鹳 over 30 min must not be added to
+    the transect kilometres: before the fix the year's effort became the larger total (30 min)
+    and the individuals all 23, a rate of 23/30 = 0.77 per "min" against 0.47 per km."""
+    engine, _, _ = two_years
+    path = tmp_path / "points.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["样点编号", "调查日期", "经度", "纬度", "物种", "数量", "记录人",
+                                  "观测时长(min)"], ["P1", "2024-05-03", *MIYUN, "黑鹳", "20", "王", "30"]])  # fmt: skip
+    with db.session_scope(engine) as session:
+        import_survey(session, path, protocol="bird_point", title="2024 样点", year=2024,
+                      actor="t", unit_code="sthjj", today=TODAY)  # fmt: skip
+        stork = next(t for t in indicator_trends(session) if t.species.name_cn == "黑鹳")
+    # transect events (T1, T2, T3 in 2023; T1, T2 in 2024) outnumber the one point count, so
+    # km is the unit and the rates stay 7/15 and 3/10 as in test_indicator_trends
+    assert [(y.year, y.individuals, y.effort, y.effort_unit) for y in stork.years] == [
+        (2023, 7.0, 15.0, "km"),
+        (2024, 3.0, 10.0, "km"),
+    ]
+    assert stork.verdict == "下降"
+
+
 def test_district_coverage_and_rows(two_years: tuple[Engine, int, int]) -> None:
     engine, first, _ = two_years
     with db.session_scope(engine) as session:

@@ -131,20 +131,28 @@ class IndicatorTrend:
     verdict: str  # 上升 | 稳定 | 下降 | 数据不足 | 未列入名录
 
 
-def _effort_by_year(session: Session, protocols: tuple[str, ...]) -> dict[int, tuple[float, str]]:
+def _effort_by_year(session: Session, protocols: tuple[str, ...]) -> tuple[dict[int, float], str]:
+    """The year's total effort in one unit, and that unit: the unit of the most sampling events
+    over all years. Protocols measure effort differently (km of transect, minutes of point
+    count); adding kilometres to minutes would make a meaningless rate, and reading years in
+    different units a meaningless trend. (Totals cannot pick the unit: 30 min is not more than
+    25 km.)"""
     query = (
-        select(Survey.year, SurveyEvent.effort_unit, func.sum(SurveyEvent.effort_value))
+        select(Survey.year, SurveyEvent.effort_unit, func.sum(SurveyEvent.effort_value), func.count())
         .join(Survey, Survey.id == SurveyEvent.survey_id)
         .where(Survey.protocol.in_(protocols), SurveyEvent.effort_value.is_not(None))
         .group_by(Survey.year, SurveyEvent.effort_unit)
-    )
-    out: dict[int, tuple[float, str]] = {}
-    for year, unit, total in session.execute(query):
-        # one unit per protocol family; if a year mixes units, keep the larger share (the rate
-        # would otherwise add kilometres to minutes)
-        if year not in out or (total or 0) > out[year][0]:
-            out[year] = (float(total or 0), unit or "")
-    return out
+    )  # fmt: skip
+    rows = [
+        (year, unit or "", float(total or 0), n) for year, unit, total, n in session.execute(query)
+    ]
+    events: dict[str, int] = {}
+    for _, unit, _, n in rows:
+        events[unit] = events.get(unit, 0) + n
+    if not events:
+        return {}, ""
+    unit = max(sorted(events), key=lambda u: events[u])
+    return {year: total for year, u, total, _ in rows if u == unit}, unit
 
 
 def _verdict(years: list[IndicatorYear], config: IndicatorConfig) -> tuple[float | None, str]:
@@ -165,7 +173,8 @@ def _verdict(years: list[IndicatorYear], config: IndicatorConfig) -> tuple[float
 def indicator_trends(session: Session) -> list[IndicatorTrend]:
     """Per indicator species and year: individuals, records, sites and the encounter rate
     (individuals ÷ the year's total effort under the indicator's protocols, e.g. per km of
-    transect), with the first-to-last-year change read as 上升/稳定/下降."""
+    transect), with the first-to-last-year change read as 上升/稳定/下降. Only events whose
+    effort is in the species' main effort unit count (``_effort_by_year``)."""
     config = indicator_config()
     out = []
     for sp in config.species:
@@ -173,14 +182,14 @@ def indicator_trends(session: Session) -> list[IndicatorTrend]:
         if taxon is None:
             out.append(IndicatorTrend(sp, None, [], None, "未列入名录"))
             continue
-        effort = _effort_by_year(session, sp.protocols)
+        effort, unit = _effort_by_year(session, sp.protocols)
         query = (
             select(Survey.year, SurveyEvent.location_id, Occurrence.individual_count,
                    Occurrence.flags)
             .join(SurveyEvent, SurveyEvent.id == Occurrence.event_pk)
             .join(Survey, Survey.id == SurveyEvent.survey_id)
             .where(Occurrence.taxon_id == taxon.id, Occurrence.status == "present",
-                   Survey.protocol.in_(sp.protocols))
+                   Survey.protocol.in_(sp.protocols), SurveyEvent.effort_unit == unit)
         )  # fmt: skip
         acc: dict[int, dict[str, Any]] = {y: {"n": 0.0, "r": 0, "sites": set()} for y in effort}
         for year, location, count, flags in session.execute(query):
@@ -192,7 +201,7 @@ def indicator_trends(session: Session) -> list[IndicatorTrend]:
             a["sites"].add(location)
         years = []
         for year in sorted(acc):
-            total, unit = effort.get(year, (0.0, ""))
+            total = effort.get(year, 0.0)
             a = acc[year]
             rate = a["n"] / total if total > 0 else None
             years.append(IndicatorYear(year, a["n"], a["r"], len(a["sites"]), total, unit, rate))
