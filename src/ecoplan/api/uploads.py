@@ -9,11 +9,20 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from ecoplan.config import get_settings
 from ecoplan.errors import ValidationError
 from ecoplan.supervision import evidence
+
+
+def required_upload(form: FormData, missing: str, field: str = "file") -> UploadFile:
+    """The file posted in ``field``; refused with ``missing`` when none was chosen (browsers
+    post an empty part with no file name then)."""
+    upload = form.get(field)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise ValidationError(missing)
+    return upload
 
 
 @asynccontextmanager

@@ -18,10 +18,9 @@ import plotly.graph_objects as go
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
-from starlette.datastructures import UploadFile
 
 from ecoplan.accounts.models import Account
-from ecoplan.api.uploads import uploaded_file
+from ecoplan.api.uploads import required_upload, uploaded_file
 from ecoplan.config import today as current_day
 from ecoplan.errors import NotFoundError, PermissionDenied, ValidationError
 from ecoplan.monitoring import observations as obs
@@ -111,9 +110,7 @@ async def import_form(request: Request, session: Db, account: CurrentAccount) ->
     try:
         if not may_import(account):
             raise PermissionDenied("无权导入调查数据")
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise ValidationError("请选择调查表(CSV/XLSX)或达尔文核心存档(.zip)")
+        upload = required_upload(form, "请选择调查表(CSV/XLSX)或达尔文核心存档(.zip)")
         title, protocol = str(form.get("title", "")).strip(), str(form.get("protocol", ""))
         year_text = str(form.get("year", "")).strip()
         if not title or not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
@@ -249,9 +246,7 @@ async def species_import(request: Request, session: Db, account: CurrentAccount)
     try:
         if account.role != "admin":
             raise PermissionDenied("只有系统管理员可以维护物种名录")
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise ValidationError("请选择物种名录 CSV")
+        upload = required_upload(form, "请选择物种名录 CSV")
         async with uploaded_file(upload, (".csv",), "物种名录只接受 CSV") as path:
             result = load_taxa_csv(session, path, actor=account.actor)
     finally:

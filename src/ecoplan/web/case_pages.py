@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 
 from ecoplan.accounts.models import Account
 from ecoplan.api.cases import import_upload, may_import, read_photos
+from ecoplan.api.uploads import required_upload
 from ecoplan.cases import queries, workflow
 from ecoplan.cases.models import CLUE_STATES, LAYER_KINDS, ZONES, ClueBatch, RefFeature, RefLayer
 from ecoplan.cases.register_models import Patrol
@@ -128,9 +129,7 @@ def ledger(session: Db, account: CurrentAccount, kind: str = "", state: str = ""
 async def import_batch_form(request: Request, session: Db, account: CurrentAccount) -> Response:
     form = await request.form()
     try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise ValidationError("请选择线索文件")
+        upload = required_upload(form, "请选择线索文件")
         result = await import_upload(session, account, upload, str(form.get("kind", "")),
                                     str(form.get("title", "")), str(form.get("crs", "")) or None)  # fmt: skip
     finally:
@@ -249,14 +248,12 @@ async def patrol_import_form(request: Request, session: Db, account: CurrentAcco
     try:
         if not may_patrol(account):
             raise PermissionDenied("无权导入巡查轨迹")
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise ValidationError("请选择 GPX 轨迹文件")
+        upload = required_upload(form, "请选择 GPX 轨迹文件")
         raw = str(form.get("area", ""))
         if not raw.isdigit():
             raise ValidationError("请选择巡查的保护地")
         data = await upload.read(get_settings().evidence_max_bytes + 1)
-        result = import_patrol_with_findings(session, data, upload.filename, area_feature_id=int(raw),
+        result = import_patrol_with_findings(session, data, upload.filename or "", area_feature_id=int(raw),
                                              patroller=str(form.get("patroller", "")), unit_id=account.unit_id,
                                              actor=account.actor, today=current_day())  # fmt: skip
     finally:

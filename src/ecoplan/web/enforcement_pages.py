@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from ecoplan.accounts.models import Account
 from ecoplan.api.enforcement import (
@@ -23,6 +23,7 @@ from ecoplan.api.enforcement import (
     ledger_response,
     may_export_ledger,
 )
+from ecoplan.api.uploads import required_upload
 from ecoplan.cases import enforcement as enf
 from ecoplan.cases.queries import unit_names
 from ecoplan.cases.register_models import EnforcementCase
@@ -217,9 +218,7 @@ async def inspection_form(request: Request, session: Db, account: CurrentAccount
 @router.post("/enforcement/import")
 async def import_form(request: Request, session: Db, account: CurrentAccount) -> Response:
     form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise ValidationError("请选择执法案件台账文件(.xlsx)")
+    upload = required_upload(form, "请选择执法案件台账文件(.xlsx)")
     try:
         cases = await import_upload(session, account, upload)
     finally:

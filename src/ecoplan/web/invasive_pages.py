@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from ecoplan.accounts.models import Account
-from ecoplan.api.uploads import uploaded_file
+from ecoplan.api.uploads import required_upload, uploaded_file
 from ecoplan.config import BEIJING_TZ, get_settings
 from ecoplan.config import today as current_day
 from ecoplan.errors import NotFoundError, PermissionDenied, ValidationError
@@ -130,13 +130,6 @@ def _date(form: FormData, name: str, label: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"{label}“{text}”不是有效日期(应为 YYYY-MM-DD)") from None
-
-
-def _upload(form: FormData, name: str, missing: str) -> UploadFile:
-    upload = form.get(name)
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise ValidationError(missing)
-    return upload
 
 
 def _page(form: FormData) -> str:
@@ -268,7 +261,7 @@ async def sites_import_form(request: Request, session: Db, account: CurrentAccou
     form = await request.form()  # read (and closed below) before any refusal: no file left open
     try:
         _require_record(session, account, "登记监测点")
-        upload = _upload(form, "file", "请选择监测点表(CSV/XLSX)")
+        upload = required_upload(form, "请选择监测点表(CSV/XLSX)")
         async with uploaded_file(upload, SHEETS, "监测点表只接受 CSV 或 XLSX") as path:
             sites = import_sites(session, path, actor=account.actor)
         url = _page(form)
@@ -282,7 +275,7 @@ async def records_import_form(request: Request, session: Db, account: CurrentAcc
     form = await request.form()  # read (and closed below) before any refusal: no file left open
     try:
         _require_record(session, account, "导入监测记录")
-        upload = _upload(form, "file", "请选择监测记录表(CSV/XLSX)")
+        upload = required_upload(form, "请选择监测记录表(CSV/XLSX)")
         async with uploaded_file(upload, SHEETS, "监测记录表只接受 CSV 或 XLSX") as path:
             result = import_records(session, path, actor=account.actor, today=current_day())
         url = _page(form)
@@ -366,7 +359,7 @@ async def exchange_import_form(request: Request, session: Db, account: CurrentAc
     form = await request.form()  # read (and closed below) before any refusal: no file left open
     try:
         _require_record(session, account, "导入京津冀交换数据")
-        upload = _upload(form, "file", "请选择交换文件(CSV)")
+        upload = required_upload(form, "请选择交换文件(CSV)")
         province = _text(form, "province")
         async with uploaded_file(upload, (".csv",), "交换文件只接受 CSV") as path:
             result = import_exchange_csv(session, path, actor=account.actor, province=province,

@@ -23,10 +23,10 @@ import plotly.graph_objects as go
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from ecoplan.accounts.models import Account
-from ecoplan.api.uploads import uploaded_file
+from ecoplan.api.uploads import required_upload, uploaded_file
 from ecoplan.config import BEIJING_TZ
 from ecoplan.config import today as current_day
 from ecoplan.errors import NotFoundError, PermissionDenied, ValidationError
@@ -128,9 +128,7 @@ async def germplasm_import(request: Request, session: Db, account: CurrentAccoun
     try:
         if not may_import_accessions(account):
             raise PermissionDenied("无权导入种质资源")
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise ValidationError("请选择种质资源登记表(CSV/XLSX)")
+        upload = required_upload(form, "请选择种质资源登记表(CSV/XLSX)")
         # a unit imports for itself only; the city office names the unit of rows naming none
         own = account.role == "unit"
         if own and account.unit is None:
@@ -232,9 +230,7 @@ async def station_import(
         station = st.get_station(session, code)
         if not st.may_operate(account, station):
             raise PermissionDenied("只有系统管理员、督办协调员或站点运维单位可以导入监测数据")
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise ValidationError("请选择监测数据 CSV")
+        upload = required_upload(form, "请选择监测数据 CSV")
         async with uploaded_file(upload, (".csv",), "监测数据只接受 CSV") as path:
             result = st.import_series(session, path, station_code=station.code, actor=account.actor)
     finally:
