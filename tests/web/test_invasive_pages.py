@@ -333,6 +333,16 @@ def test_refusals_change_nothing(world: World, login: Login) -> None:
     bad = _upload(ylljj, "/invasive/records/import", "bad.csv", corrupt.encode("utf-8"))
     assert bad.status_code == 422 and "3 处错误,未导入任何记录" in bad.text
     assert "红火蚁" in bad.text and "2024-13-01" in bad.text and "经纬度可能颠倒" in bad.text
+    # 海淀区 may record its own site and its district, not 松材线虫 at 门头沟's MTG-1 (市园林绿化局's
+    # species, a site of 门头沟区): the whole file is refused and the bad row named
+    others = ("记录编号,物种,监测方法,日期,数值,诱捕天数,监测点编号\n"
+              "h1,美国白蛾,性诱捕器诱捕,2024-06-22,0,7,HD-T1\n"
+              "h2,松材线虫,取样镜检,2024-06-22,0,,MTG-1\n")  # fmt: skip
+    scoped = _upload(haidian, "/invasive/records/import", "hd.csv", others.encode())
+    assert (
+        scoped.status_code == 422 and "第 3 行: 松材线虫在门头沟区的记录不属本单位" in scoped.text
+    )
+    assert "第 2 行" not in scoped.text
     province = _upload(ylljj, "/invasive/exchange/import", "x.csv", b"record_id\n", province="山东")
     assert province.status_code == 422 and "来源省份“山东”无法识别" in province.text
 

@@ -438,6 +438,9 @@ class ReadOptions:
     bbox: tuple[float, float, float, float] = BEIJING_BBOX
     area: str = "北京市"
     require_ids: bool = False  # an exchange file must carry its stable record IDs
+    # (unit id, unit code) of a unit importing its own records: each row must be of a species it
+    # answers for, at one of its sites, or in its district (a district government's code)
+    scope: tuple[int, str] | None = None
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -517,6 +520,8 @@ def read_records(session: Session, path: Path, options: ReadOptions, *,
     good = [g for g in good if g["record_id"] not in stored]
     if not problems:
         problems += _place(session, good)
+    if not problems and options.scope is not None:
+        problems += _out_of_scope(good, options.scope)
     if problems:
         problems.sort(key=_row_number)
         raise ValidationError(
@@ -629,6 +634,17 @@ def _stored_ids(session: Session, ids: list[str]) -> list[str]:
     return sorted(known)
 
 
+def _out_of_scope(rows: list[dict[str, Any]], scope: tuple[int, str]) -> list[str]:
+    """Rows a unit may not record: not its species, not at its site, not in its district."""
+    unit_id, code = scope
+    return [f"第 {r['n']} 行: {r['species'].name_cn}在{r['district_name'] or '该处'}的记录不属本单位"
+            "(既非物种责任单位、本单位监测点,也不在本辖区)"
+            for r in rows
+            if r["species"].unit_id != unit_id
+            and (r["site"] is None or r["site"].unit_id != unit_id)
+            and r["district_code"] != code]  # fmt: skip
+
+
 def _place(session: Session, rows: list[dict[str, Any]]) -> list[str]:
     """District and township of each row. A Beijing record must lie in a district (the box has
     a margin); a partner's record keeps the district it was sent with."""
@@ -689,8 +705,10 @@ def import_records(
     actor: str,
     today: dt.date | None = None,
     origin: str | None = None,
+    scope: tuple[int, str] | None = None,
 ) -> RecordImport:
     """Import a monitoring sheet all or nothing, then run the alert rules on its records.
+    ``scope`` (unit id, unit code): a unit's own import, refused row by row outside it.
 
     Columns (Chinese or English, any order): 记录编号 record_id (generated from the file's hash
     and row when the column is absent), 物种 species (key, 学名 or 中文名), 监测方法 method (key or
@@ -702,7 +720,7 @@ def import_records(
 
     config = load_config()
     today = today or clock_today()
-    options = ReadOptions(origin=origin or "local")
+    options = ReadOptions(origin=origin or "local", scope=scope)
     rows, digest = read_records(session, path, options, today=today)
     records = store_records(session, rows, origin=options.origin, actor=actor)
     positives = sum(is_positive(config, r.method, r.value) for r in records)

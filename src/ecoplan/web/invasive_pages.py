@@ -96,6 +96,14 @@ def may_record(session: Session, account: Account) -> bool:
     )
 
 
+def _scope(account: Account) -> tuple[int, str] | None:
+    """A unit imports only its own records (its species, its sites, its district); the city
+    office and the admin import for anyone."""
+    if account.role != "unit" or account.unit is None:
+        return None
+    return account.unit.id, account.unit.code
+
+
 def _require_record(session: Session, account: Account, what: str) -> None:
     if not may_record(session, account):
         raise PermissionDenied(f"无权{what}(限物种责任单位、监测点所在单位、市协调机构和管理员)")
@@ -277,7 +285,8 @@ async def records_import_form(request: Request, session: Db, account: CurrentAcc
         _require_record(session, account, "导入监测记录")
         upload = required_upload(form, "请选择监测记录表(CSV/XLSX)")
         async with uploaded_file(upload, SHEETS, "监测记录表只接受 CSV 或 XLSX") as path:
-            result = import_records(session, path, actor=account.actor, today=current_day())
+            result = import_records(session, path, actor=account.actor, today=current_day(),
+                                    scope=_scope(account))  # fmt: skip
         url = _page(form)
     finally:
         await form.close()
