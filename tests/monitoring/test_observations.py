@@ -205,3 +205,17 @@ def test_measure_evidence(two_years: tuple[Engine, int, int]) -> None:
     assert surveys.met is False
     assert "国家一级保护物种 1 种" in surveys.lines[1] and "黑鹳下降" in surveys.lines[2]
     assert baseline.lines == ["2024 年 2 个区有按全市统一调查规程提交并汇入全市数据集的调查数据"]
+
+
+def test_flagged_records_stay_out_of_the_indices(two_years: tuple[Engine, int, int]) -> None:
+    """The flag test runs in SQL on the stored JSON's text (SQLite JSON, PostgreSQL JSONB)."""
+    from ecoplan.monitoring.summaries import diversity_table, records
+
+    engine, _, _ = two_years
+    with db.session_scope(engine) as session:
+        frame = records(session, 2023)
+        table = diversity_table(session, year=2023, by="district")
+    # 2023: 黑鹳 2 + 远东山雀 10 (海淀), 鸳鸯 6 + 黑鹳 5 (密云); Shanghai's 50 黑鹳 carry
+    # COORDINATE_OUTSIDE_BEIJING and stay out: 4 records, 23 individuals
+    assert len(frame) == 4 and frame["count"].sum() == 23
+    assert dict(zip(table["district"], table["N"], strict=True)) == {"密云区": 11, "海淀区": 12}
