@@ -17,12 +17,13 @@ demo: $(STAMP)
 	$(BIN)/ecoplan demo
 
 ## services: what the tests need from the machine, installed and started idempotently:
-## PostgreSQL running, Debian chromium and a CJK font for the browser tests.
+## PostgreSQL running, Debian chromium and a CJK font for the browser tests, poppler's pdftoppm
+## to look at rendered report pages.
 services:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ] || ! command -v pdftoppm >/dev/null 2>&1; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null) \
-	      || echo "chromium could not be installed: browser tests will be skipped"; \
+	    (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei poppler-utils >/dev/null) \
+	      || echo "chromium/poppler could not be installed: browser and page-render tests will be skipped"; \
 	  fi; \
 	fi
 	@if command -v pg_ctlcluster >/dev/null 2>&1; then \

@@ -19,7 +19,10 @@ from ecoplan.accounting.ei.cli import ei_app
 from ecoplan.accounting.gep.cli import gep_app
 from ecoplan.cases.cli import cases_app
 from ecoplan.clikit import cli_actor, cli_engine, console, user_errors
+from ecoplan.greenview.cli import greenview_app
+from ecoplan.indicators.cli import targets_app
 from ecoplan.monitoring.cli import bio_app
+from ecoplan.reports.annual_cli import report_app
 
 app = typer.Typer(help="EcoPlan:生态保护行动计划的督办与核算", no_args_is_help=True)
 plan_app = typer.Typer(help="计划:解析、导入、修订、导出、核对", no_args_is_help=True)
@@ -36,6 +39,9 @@ app.add_typer(ei_app, name="ei")
 app.add_typer(gep_app, name="gep")
 app.add_typer(cases_app, name="cases")
 app.add_typer(bio_app, name="bio")
+app.add_typer(report_app, name="report")
+app.add_typer(greenview_app, name="greenview")
+app.add_typer(targets_app, name="targets")
 
 
 @plan_app.command("parse")

@@ -13,6 +13,7 @@ from ecoplan.cases.register_models import (
     TempLandPermit,
 )
 from ecoplan.db import Base
+from ecoplan.indicators.models import Indicator, IndicatorValue, Project
 from ecoplan.monitoring.invasive_models import (
     ControlAction,
     IntroductionApplication,
@@ -38,6 +39,9 @@ from ecoplan.supervision.models import (
 from ecoplan.units.models import Unit, UnitAlias
 
 __all__ = [
+    "Indicator",
+    "IndicatorValue",
+    "Project",
     "Accession",
     "ControlAction",
     "GermplasmRepository",

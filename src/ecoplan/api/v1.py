@@ -3,7 +3,7 @@ permissions, validation and the audit log are the domain's."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
@@ -302,6 +302,18 @@ def bulletin_docx(plan_id: Id, session: Db, account: CurrentAccount) -> Response
     plan = queries.plan_or_latest(session, plan_id)
     data = documents.progress_bulletin_docx(session, account, plan)
     return attachment(data, DOCX, f"进展通报-{today().isoformat()}.docx")
+
+
+@router.get("/plans/{plan_id}/annual-report", tags=["看板"], response_class=Response,
+            summary="年度总结报告(docx 或 pdf;协调、领导、管理员)")  # fmt: skip
+def annual_report(plan_id: Id, session: Db, account: CurrentAccount,
+                  format: Annotated[Literal["docx", "pdf"], Query()] = "docx",
+                  year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Response:  # fmt: skip
+    from ecoplan.reports import annual  # matplotlib and reportlab load on first use only
+
+    plan = queries.plan_or_latest(session, plan_id)
+    data, name = annual.render_for(session, account, plan, fmt=format, year=year)
+    return attachment(data, annual.FORMATS[format], name)
 
 
 @router.get("/notifications", response_model=list[NotificationOut], tags=["督办"],

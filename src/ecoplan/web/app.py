@@ -137,6 +137,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from ecoplan.web.invasive_pages import router as invasive_router
     from ecoplan.web.pages import router as page_router
     from ecoplan.web.register_pages import router as register_router
+    from ecoplan.web.target_pages import router as target_router
 
     app = FastAPI(
         lifespan=_lifespan,
@@ -210,5 +211,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(bio_router)
     app.include_router(invasive_router)
     app.include_router(register_router)
+    app.include_router(target_router)
     app.include_router(bio_public_router)
     return app

@@ -124,8 +124,10 @@ def home(
 
     def body() -> str:
         view = views.dashboard_view(session, account, the_plan)
+        # read_all is part of the cache scope (views._scope), so the body may depend on it
         context = {"plan": the_plan, **view, "overdue": view["overdue"][:50],
-                   "overdue_total": len(view["overdue"])}  # fmt: skip
+                   "overdue_total": len(view["overdue"]),
+                   "read_all": account.role in access.READ_ALL_ROLES}  # fmt: skip
         return templates.get_template("dashboard_body.html").render(context)
 
     html = views.cached(session, account, the_plan, "dashboard-html", body)
