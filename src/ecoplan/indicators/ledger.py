@@ -53,7 +53,8 @@ from ecoplan.geo.crs import WGS84, geometry_gcj02_to_wgs84, is_gcj02
 from ecoplan.indicators.models import Project
 from ecoplan.indicators.params import config
 from ecoplan.supervision import evidence
-from ecoplan.units.models import Unit, UnitAlias
+from ecoplan.units.models import Unit
+from ecoplan.units.service import unit_index
 
 # our field -> names accepted in a file (first match wins, case-insensitive)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -268,16 +269,6 @@ class ImportResult:
     rollups: list[str] = field(default_factory=list)  # indicator values written
 
 
-def _unit_index(session: Session) -> dict[str, Unit]:
-    index: dict[str, Unit] = {}
-    for unit in session.scalars(select(Unit)):
-        for name in (unit.code, unit.name, unit.full_name):
-            index[name] = unit
-    for alias in session.scalars(select(UnitAlias)):
-        index.setdefault(alias.alias, alias.unit)
-    return index
-
-
 def _date(text: str) -> dt.date | None:
     for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"):
         try:
@@ -453,7 +444,7 @@ def import_projects(session: Session, path: Path, *, actor: str, account: Accoun
     if account is not None and account.role not in ("unit", "coordinator", "admin"):
         raise PermissionDenied("无权导入项目台账")
     data = read_projects(path, crs=crs)
-    units = _unit_index(session)
+    units = unit_index(session)
     problems: list[str] = []
     checked = [c for f in data.features
                if (c := _check_feature(f, units, account, today, problems)) is not None]  # fmt: skip

@@ -49,7 +49,8 @@ from ecoplan.monitoring.models import Taxon
 from ecoplan.monitoring.register_models import Accession, GermplasmRepository
 from ecoplan.monitoring.taxa import NameMatcher
 from ecoplan.plans.models import Measure, Plan
-from ecoplan.units.models import Unit, UnitAlias
+from ecoplan.units.models import Unit
+from ecoplan.units.service import unit_index
 
 MAX_ROWS = 200_000
 
@@ -182,17 +183,6 @@ def _in_beijing(lon: float, lat: float) -> bool:
     return minx <= lon <= maxx and miny <= lat <= maxy
 
 
-def _unit_index(session: Session) -> dict[str, Unit]:
-    """Units by code, name, full name and alias."""
-    index: dict[str, Unit] = {}
-    for unit in session.scalars(select(Unit)):
-        for name in (unit.code, unit.name, unit.full_name):
-            index[name] = unit
-    for alias in session.scalars(select(UnitAlias)):
-        index.setdefault(alias.alias, alias.unit)
-    return index
-
-
 # --------------------------------------------------------------------------- repositories
 
 REPO_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -242,7 +232,7 @@ def load_repositories(session: Session, source: Path | Sequence[Mapping[str, Any
         raise InputFileError(
             where, f"缺少{'、'.join(missing)}列; 现有列: {', '.join(frame.columns)}"
         )
-    units = _unit_index(session)
+    units = unit_index(session)
     categories = config().categories
     problems: list[str] = []
     rows: list[dict[str, Any]] = []
@@ -407,7 +397,7 @@ def import_accessions(session: Session, path: Path, *, actor: str, unit_code: st
         raise InputFileError(
             path, f"缺少{'、'.join(missing)}列; 现有列: {', '.join(frame.columns)}"
         )
-    units = _unit_index(session)
+    units = unit_index(session)
     default_unit = None
     if unit_code:
         default_unit = units.get(unit_code)

@@ -120,6 +120,17 @@ def add_unit(
     return _insert(session, info, actor, "unit.add")
 
 
+def unit_index(session: Session) -> dict[str, Unit]:
+    """Units by code, name, full name and alias: for file columns that name a unit any way."""
+    index: dict[str, Unit] = {}
+    for unit in session.scalars(select(Unit)):
+        for name in (unit.code, unit.name, unit.full_name):
+            index[name] = unit
+    for alias in session.scalars(select(UnitAlias)):
+        index.setdefault(alias.alias, alias.unit)
+    return index
+
+
 def find_unit(session: Session, name: str) -> Unit:
     key = normalize_name(name)
     unit = session.scalar(select(Unit).where((Unit.name == key) | (Unit.code == key)))
