@@ -13,7 +13,7 @@ from ecoplan import audit, db, models
 
 def test_upgrade_downgrade_upgrade(bare_engine: Engine) -> None:
     db.upgrade(bare_engine)
-    assert db.current_revision(bare_engine) == db.head_revision() == "0008"
+    assert db.current_revision(bare_engine) == db.head_revision() == "0010"
     tables = set(inspect(bare_engine).get_table_names())
     assert {
         "audit_log",

@@ -19,6 +19,7 @@ from ecoplan.accounting.ei.cli import ei_app
 from ecoplan.accounting.gep.cli import gep_app
 from ecoplan.cases.cli import cases_app
 from ecoplan.clikit import cli_actor, cli_engine, console, user_errors
+from ecoplan.creation.cli import creation_app
 from ecoplan.greenview.cli import greenview_app
 from ecoplan.indicators.cli import targets_app
 from ecoplan.monitoring.cli import bio_app
@@ -42,6 +43,7 @@ app.add_typer(bio_app, name="bio")
 app.add_typer(report_app, name="report")
 app.add_typer(greenview_app, name="greenview")
 app.add_typer(targets_app, name="targets")
+app.add_typer(creation_app, name="creation")
 
 
 @plan_app.command("parse")
@@ -481,9 +483,12 @@ def demo(
     from ecoplan.demo import sample_plan_path
     from ecoplan.demo.biodiversity import load_demo_biodiversity
     from ecoplan.demo.cases import load_demo_cases
+    from ecoplan.demo.creation import load_demo_creation
     from ecoplan.demo.ei import load_demo_ei
     from ecoplan.demo.gep import load_demo_gep
+    from ecoplan.demo.greenview import load_demo_greenview
     from ecoplan.demo.history import DEMO_TODAY, load_history
+    from ecoplan.demo.targets import load_demo_targets
     from ecoplan.plans.store import active_measures, current_document, review_queue
 
     # The sample plan is for 2024: the demo clock stands in mid-2024 so lights mean something.
@@ -508,6 +513,9 @@ def demo(
         gep_runs = load_demo_gep(session, get_settings().data_dir / "demo-gep")
         clue_count = load_demo_cases(session, get_settings().data_dir / "demo-cases")
         bio = load_demo_biodiversity(session, get_settings().data_dir / "demo-bio")
+        targets = load_demo_targets(session, plan, get_settings().data_dir / "demo-targets")
+        greenview = load_demo_greenview(session, get_settings().data_dir / "demo-greenview")
+        creation = load_demo_creation(session)
     if ei_runs:
         console.print(
             f"已生成演示 EI 核算 {len(ei_runs)} 次(合成栅格 + 北京市真实区界)和生态用地变化线索。"
@@ -524,6 +532,19 @@ def demo(
             f"({bio['occurrences']} 条记录),外来入侵物种监测记录 {bio['invasive_records']} 条"
             f"(预警 {bio['alerts']} 条),种质资源 {bio['accessions']} 份,"
             f"密云水库监测站数据 {bio['station_values']} 个。"
+        )
+    if targets:
+        console.print(
+            f"已生成演示计划指标与项目台账(合成):指标 {targets['indicators']} 个,项目 {targets['projects']} 个"
+            f"(阶段变更 {targets['stage_changes']} 次,现场照片 {targets['photos']} 张),台账汇总值 "
+            f"{targets['ledger_values']} 个,森林覆盖率与湿地保护率计算值 {targets['computed']} 个,"
+            f"填报值 {targets['reported']} 个。"
+        )
+    if creation:
+        console.print(f"已生成演示示范创建数据 {creation} 条(合成,非实测;称号年度为虚构)。")
+    if greenview:
+        console.print(
+            "已生成演示绿视率调查 2023、2024 年各 1 次(合成街景图片,42 个样点),并写入指标“建成区绿视率”。"
         )
     if logins is None:
         console.print(

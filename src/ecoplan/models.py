@@ -12,7 +12,9 @@ from ecoplan.cases.register_models import (
     TempLandObservation,
     TempLandPermit,
 )
+from ecoplan.creation.models import ChecklistValue, CreationTask, CreationTitle, PostEvaluation
 from ecoplan.db import Base
+from ecoplan.greenview.models import GreenViewPoint, GreenViewSurvey
 from ecoplan.indicators.models import Indicator, IndicatorValue, Project
 from ecoplan.monitoring.invasive_models import (
     ControlAction,
@@ -39,6 +41,12 @@ from ecoplan.supervision.models import (
 from ecoplan.units.models import Unit, UnitAlias
 
 __all__ = [
+    "ChecklistValue",
+    "CreationTask",
+    "CreationTitle",
+    "PostEvaluation",
+    "GreenViewPoint",
+    "GreenViewSurvey",
     "Indicator",
     "IndicatorValue",
     "Project",

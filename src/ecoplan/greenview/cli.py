@@ -1,5 +1,6 @@
 """``ecoplan greenview …``: 绿视率 — classify images, compute a survey, lay out sample points,
-compare two years (measure 14.1). No database: results are written as CSV / GeoJSON."""
+compare two years (measure 14.1). ``store`` and ``verdict`` keep surveys in the database and
+record their values in the indicator registry; the other commands write CSV / GeoJSON only."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from ecoplan.clikit import console, err_console, user_errors
+from ecoplan.clikit import cli_actor, cli_engine, console, err_console, user_errors
 from ecoplan.errors import ValidationError
 
 if TYPE_CHECKING:
     from ecoplan.greenview.classify import MaskBackend
+    from ecoplan.greenview.compare import Comparison
     from ecoplan.greenview.method import GreenviewMethod
 
 greenview_app = typer.Typer(
@@ -228,23 +230,95 @@ def gv_compare(
     result = compare_points(
         read_points_csv(first), read_points_csv(second), spec, (first.name, second.name)
     )
-    table = Table(
-        title=f"绿视率 {result.year_a} → {result.year_b}(同一批样点,容差 ±{spec.tolerance_pp:g} 个百分点)"
+    console.print(_verdict_table(result, spec.tolerance_pp, spec.confidence))
+    if result.only_a or result.only_b:
+        console.print(f"只在 {result.year_a} 年调查的样点 {len(result.only_a)} 个、只在 {result.year_b} 年调查的 "
+                      f"{len(result.only_b)} 个,未参与比较。")  # fmt: skip
+    verdict = "是" if result.steady_rise else "否"
+    console.print(
+        f"稳中有升: {verdict}"
+        + ("" if result.steady_rise else "(" + ";".join(result.reasons) + ")")
     )
-    for column in (
-        "区域",
-        "配对样点",
-        f"{result.year_a} 均值",
-        f"{result.year_b} 均值",
-        "平均变化",
-        f"{spec.confidence:.0%} 区间",
-        "判定",
-    ):
+    if out is not None:
+        result.table().to_csv(out, index=False, encoding="utf-8-sig")
+        console.print(f"已写出 {out}")
+
+
+def _verdict_table(result: Comparison, tolerance: float, confidence: float) -> Table:
+    table = Table(
+        title=f"绿视率 {result.year_a} → {result.year_b}(同一批样点,容差 ±{tolerance:g} 个百分点)"
+    )
+    for column in ("区域", "配对样点", f"{result.year_a} 均值", f"{result.year_b} 均值", "平均变化",
+                   f"{confidence:.0%} 区间", "判定"):  # fmt: skip
         table.add_column(column)
     for v in [result.city, *result.districts]:
         table.add_row(v.district, str(v.n_pairs), f"{v.mean_a:.2f}", f"{v.mean_b:.2f}", f"{v.mean_change:+.2f}",
                       f"[{v.ci_low:+.2f}, {v.ci_high:+.2f}]", v.label)  # fmt: skip
-    console.print(table)
+    return table
+
+
+@greenview_app.command("store")
+@user_errors
+def gv_store(
+    manifest: Annotated[Path, typer.Argument(help="图片清单 CSV/XLSX")],
+    year: Annotated[int, typer.Option("--year", help="调查年度(清单中图片须拍摄于该年)")],
+    title: Annotated[str, typer.Option("--title", help="调查名称")],
+    images: Annotated[
+        Path | None, typer.Option("--images", help="图片所在文件夹或 zip,默认清单所在文件夹")
+    ] = None,
+    classifier: ClassifierOption = None,
+    method: MethodOption = None,
+    workers: WorkersOption = None,
+    note: Annotated[str, typer.Option("--note", help="说明")] = "",
+) -> None:
+    """计算一次街景调查并登记入库:样点、各区与全市绿视率写入指标“建成区绿视率”(措施 14.1)。"""
+    from ecoplan.db import session_scope
+    from ecoplan.greenview.method import load_method
+    from ecoplan.greenview.store import district_table, store_survey
+    from ecoplan.greenview.survey import run_survey
+    from ecoplan.units.service import sync_builtin
+
+    m = load_method(method)
+    result = run_survey(manifest, m, images=images, classifier=classifier, workers=workers)
+    with session_scope(cli_engine()) as session:
+        sync_builtin(session, actor=cli_actor())  # district codes of the values must be known
+        survey = store_survey(session, result, year=year, title=title, actor=cli_actor(),
+                              method=m, notes=note)  # fmt: skip
+        table = Table(title=f"{year} 年绿视率(%)— 调查“{survey.title}”(编号 {survey.id})")
+        for column in ("区", "样点数", "均值", "中位数", "不完整样点"):
+            table.add_column(column)
+        for r in district_table(session, year, m).itertuples():
+            table.add_row(r.district, str(r.n_points), f"{r.mean_gvi:.2f}", f"{r.median_gvi:.2f}",
+                          str(r.n_incomplete))  # fmt: skip
+        console.print(table)
+        console.print(f"已登记: 图片 {survey.images} 张,样点 {survey.points} 个"
+                      f"(不完整 {survey.incomplete} 个,区外 {survey.outside} 个)")  # fmt: skip
+        from ecoplan.indicators.registry import for_kind
+
+        if not any(for_kind(session, "green_view", y) for y in (year, year + 1)):
+            console.print(f"注意: 尚无 {year} 或 {year + 1} 年的“建成区绿视率”指标,数值未写入指标;"
+                          "用 ecoplan targets sync 生成指标后,ecoplan greenview verdict 会补写。")  # fmt: skip
+
+
+@greenview_app.command("verdict")
+@user_errors
+def gv_verdict(
+    year: Annotated[int, typer.Option("--year", help="判定年度(与上一年比较)")],
+    out: Annotated[Path | None, typer.Option("--out", help="把全市和各区的判定写入 CSV")] = None,
+) -> None:
+    """按已登记的调查,比较本年与上年同一批样点的绿视率,判定是否“稳中有升”。"""
+    from ecoplan.db import session_scope
+    from ecoplan.greenview.method import load_method
+    from ecoplan.greenview.store import compare_years, register_year
+    from ecoplan.units.service import sync_builtin
+
+    spec = load_method().verdict
+    with session_scope(cli_engine()) as session:
+        sync_builtin(session, actor=cli_actor())
+        for y in (year - 1, year):  # values of surveys stored before the indicators existed
+            register_year(session, y, actor=cli_actor())
+        result = compare_years(session, year - 1, year)
+    console.print(_verdict_table(result, spec.tolerance_pp, spec.confidence))
     if result.only_a or result.only_b:
         console.print(f"只在 {result.year_a} 年调查的样点 {len(result.only_a)} 个、只在 {result.year_b} 年调查的 "
                       f"{len(result.only_b)} 个,未参与比较。")  # fmt: skip

