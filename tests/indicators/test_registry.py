@@ -158,14 +158,15 @@ def test_steady_rise_compares_with_last_year_on_the_same_basis(world: World) -> 
         for region, last, now in [("朝阳区", 20.0, 20.4), ("海淀区", 30.0, 29.7)]:
             _record(session, "2024-green_view", last, region=region, year=2023)
             _record(session, "2024-green_view", now, region=region)
-        # 朝阳 +0.4 rises; 海淀 −0.3 is within the 0.5 tolerance: steady, not rising → 有风险;
+        # 朝阳 +0.4 and 海淀 −0.3 are both within the 0.5 tolerance: 稳, which 稳中有升 accepts;
         # the city verdict over "各区" is the worst district's
         city = status(session, view, today=JULY)
         assert [(p.region_name, p.label) for p in city.parts] == [
             ("朝阳区", "已达成"),
-            ("海淀区", "有风险"),
+            ("海淀区", "已达成"),
         ]
-        assert city.label == "有风险" and len(city.lineage) == 4
+        assert city.label == "已达成" and len(city.lineage) == 4
+        assert "稳,变化在 ±0.5 内" in city.parts[1].reason
         _record(session, "2024-green_view", 29.0, region="海淀区")  # −1.0: beyond tolerance
         assert status(session, view, today=JULY).label == "未达成"
         # a computed value (stored as a computation's table) has no computed value of 2023 to

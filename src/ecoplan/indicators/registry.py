@@ -485,10 +485,12 @@ def _direction(session: Session, indicator: Indicator, region: str, name: str) -
     tolerance = rule.tolerance if rule else 0.0
     delta = value.value - before.value
     text = f"本年 {value.value:.4g}{indicator.unit},上年 {before.value:.4g}{indicator.unit},变化 {delta:+.4g}"
-    if delta >= 0:
-        return Status(indicator, region, name, "已达成", text, value, before)
+    if delta > tolerance:
+        return Status(indicator, region, name, "已达成", f"{text}(升)", value, before)
     if -delta <= tolerance:
-        return Status(indicator, region, name, "有风险", f"{text}(稳而未升,容差 {tolerance:g})",
+        # within the tolerance is 稳, which "稳中有升" accepts for a district: the same rule as
+        # the 绿视率 survey's paired verdict (greenview.toml), so the two pages agree
+        return Status(indicator, region, name, "已达成", f"{text}(稳,变化在 ±{tolerance:g} 内)",
                       value, before)  # fmt: skip
     return Status(indicator, region, name, "未达成", f"{text}(下降超过容差 {tolerance:g})",
                   value, before)  # fmt: skip
