@@ -7,6 +7,7 @@ so 200 公顷 → 104.9, 50 处 → 26.2, 15 处 → 7.87, 5 处 → 2.62, 100 �
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from ecoplan.demo import sample_plan_path
 from ecoplan.demo.history import DEMO_TODAY
 from ecoplan.demo.targets import LABEL, PREFIX, load_demo_targets
 from ecoplan.indicators.models import IndicatorValue, Project
+from ecoplan.indicators.project_feed import STAGES
+from ecoplan.indicators.project_feed import providers as project_providers
 from ecoplan.indicators.registry import for_kind, latest, status
 from ecoplan.indicators.rollup import area_figures, counted
 from ecoplan.plans.models import Plan
@@ -114,6 +117,19 @@ def test_demo_targets_show_what_they_were_made_for(demo_engine: Engine, tmp_path
         (mu,) = [p for p in projects if p.declared_unit == "亩"]
         assert mu.declared_area_ha == pytest.approx((mu.declared_area or 0) / 15)
         assert sum(bool(p.photos) for p in projects) == 11
+        # the ledger's evidence on 8.2 (京西山水) and 8.1 (restoration projects under the plan)
+        jingxi = project_providers()["projects:jingxi"](session)
+        assert jingxi is not None and len(jingxi.table) == 4  # four in 门头沟 and 房山
+        assert {r["district"] for r in jingxi.table} <= {"门头沟区", "房山区"}
+        for r in jingxi.table:  # in progress and no news for more than 90 days: named
+            quiet = (
+                r["stage"] != "验收" and (DEMO_TODAY - dt.date.fromisoformat(r["last"])).days > 90
+            )
+            assert bool(r["note"]) == quiet
+        restoration = project_providers()["projects:restoration"](session)
+        assert restoration is not None
+        # 4 京西山水修复 + 3 湿地恢复 + 6 生态保育小区 = 13 projects by type and stage
+        assert sum(r[s] for r in restoration.table for s in STAGES) == 13
         # stages were moved by the districts' own accounts, on the days they happened
         moves = list(session.scalars(select(audit.AuditEntry).where(
             audit.AuditEntry.action == "project.stage", audit.AuditEntry.entity_id == pair[0].code)))  # fmt: skip

@@ -54,11 +54,12 @@ def _providers() -> dict[str, Provider]:
     from ecoplan.cases.feed import providers as cases
     from ecoplan.creation.feed import providers as creation
     from ecoplan.indicators.feed import providers as indicators
+    from ecoplan.indicators.project_feed import providers as projects
     from ecoplan.monitoring.feed import providers as monitoring
     from ecoplan.monitoring.register_feed import providers as registers
 
     return {**EI, **GEP, **cases(), **enforcement(), **monitoring(), **registers(), **indicators(),
-            **creation()}  # fmt: skip
+            **projects(), **creation()}  # fmt: skip
 
 
 def evidence_for(session: Session, measure: Measure) -> list[Evidence]:
