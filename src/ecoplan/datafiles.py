@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,3 +92,34 @@ def read_csv_text(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     raise InputFileError(path, "无法按 UTF-8 或 GBK 读取")
+
+
+@contextmanager
+def xlsx_rows(
+    path: Path, text: Callable[[Any], str], limit: int
+) -> Iterator[tuple[list[str], Iterator[tuple[int, tuple[Any, ...]]]]]:
+    """The first sheet of an xlsx as (header texts, (row number, cells) of the non-blank rows),
+    refused with a message naming the file when it is not a readable workbook, has no header,
+    or has more than ``limit`` rows. The workbook is closed on leaving."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputFileError(path, "无法读取为 XLSX 文件(文件损坏或不是 Excel 格式)") from exc
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputFileError(path, "工作表为空")
+
+        def numbered() -> Iterator[tuple[int, tuple[Any, ...]]]:
+            for n, raw in enumerate(rows, start=2):  # the header is line 1
+                if n > limit + 1:
+                    raise InputFileError(path, f"行数超过上限 {limit}")
+                if any(text(v) != "" for v in raw):
+                    yield n, raw
+
+        yield [text(h) for h in header], numbered()
+    finally:
+        book.close()

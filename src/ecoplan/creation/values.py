@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +25,7 @@ from ecoplan.config import today as clock
 from ecoplan.creation import access
 from ecoplan.creation.models import ChecklistValue
 from ecoplan.creation.params import IndicatorSpec, config
+from ecoplan.datafiles import xlsx_rows
 from ecoplan.errors import InputFileError, PermissionDenied, ValidationError
 from ecoplan.supervision import evidence
 
@@ -243,31 +242,16 @@ def read_sheet(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(row number, cells by our field name) of the first sheet's non-empty rows."""
     if path.suffix.lower() != ".xlsx":
         raise InputFileError(path, "只接受 XLSX 文件")
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputFileError(path, "无法读取为 XLSX 文件(文件损坏或不是 Excel 格式)") from exc
-    try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InputFileError(path, "工作表为空")
-        columns = [_text(h) for h in header]
+    out: list[tuple[int, dict[str, Any]]] = []
+    with xlsx_rows(path, _text, MAX_ROWS) as (columns, rows):
         found = {ours: find_column(columns, names) for ours, names in COLUMNS.items()}
         missing = [COLUMNS[k][0] for k in ("code", "value", "source") if found[k] is None]
         if missing:
             raise InputFileError(path, f"缺少列: {'、'.join(missing)}(现有列: "
                                  f"{'、'.join(c for c in columns if c) or '无'})")  # fmt: skip
-        out: list[tuple[int, dict[str, Any]]] = []
-        for n, raw in enumerate(rows, start=2):
-            if n > MAX_ROWS + 1:
-                raise InputFileError(path, f"行数超过上限 {MAX_ROWS}")
-            if all(_text(v) == "" for v in raw):
-                continue
+        for n, raw in rows:
             cells = dict(zip(columns, raw, strict=False))
             out.append((n, {k: cells.get(c) if c is not None else None for k, c in found.items()}))
-    finally:
-        book.close()
     if not out:
         raise InputFileError(path, "没有数据行")
     return out

@@ -16,7 +16,7 @@ from ecoplan.errors import ValidationError
 if TYPE_CHECKING:
     from ecoplan.greenview.classify import MaskBackend
     from ecoplan.greenview.compare import Comparison
-    from ecoplan.greenview.method import GreenviewMethod
+    from ecoplan.greenview.method import GreenviewMethod, VerdictSpec
 
 greenview_app = typer.Typer(
     help="绿视率: 街景图片绿色像素识别、样点布设、分区统计、年度“稳中有升”判定",
@@ -230,18 +230,7 @@ def gv_compare(
     result = compare_points(
         read_points_csv(first), read_points_csv(second), spec, (first.name, second.name)
     )
-    console.print(_verdict_table(result, spec.tolerance_pp, spec.confidence))
-    if result.only_a or result.only_b:
-        console.print(f"只在 {result.year_a} 年调查的样点 {len(result.only_a)} 个、只在 {result.year_b} 年调查的 "
-                      f"{len(result.only_b)} 个,未参与比较。")  # fmt: skip
-    verdict = "是" if result.steady_rise else "否"
-    console.print(
-        f"稳中有升: {verdict}"
-        + ("" if result.steady_rise else "(" + ";".join(result.reasons) + ")")
-    )
-    if out is not None:
-        result.table().to_csv(out, index=False, encoding="utf-8-sig")
-        console.print(f"已写出 {out}")
+    _print_verdict(result, spec, out)
 
 
 def _verdict_table(result: Comparison, tolerance: float, confidence: float) -> Table:
@@ -255,6 +244,22 @@ def _verdict_table(result: Comparison, tolerance: float, confidence: float) -> T
         table.add_row(v.district, str(v.n_pairs), f"{v.mean_a:.2f}", f"{v.mean_b:.2f}", f"{v.mean_change:+.2f}",
                       f"[{v.ci_low:+.2f}, {v.ci_high:+.2f}]", v.label)  # fmt: skip
     return table
+
+
+def _print_verdict(result: Comparison, spec: VerdictSpec, out: Path | None) -> None:
+    """The verdict table, the points left out of the pairing, 稳中有升 yes/no and the CSV."""
+    console.print(_verdict_table(result, spec.tolerance_pp, spec.confidence))
+    if result.only_a or result.only_b:
+        console.print(f"只在 {result.year_a} 年调查的样点 {len(result.only_a)} 个、只在 {result.year_b} 年调查的 "
+                      f"{len(result.only_b)} 个,未参与比较。")  # fmt: skip
+    verdict = "是" if result.steady_rise else "否"
+    console.print(
+        f"稳中有升: {verdict}"
+        + ("" if result.steady_rise else "(" + ";".join(result.reasons) + ")")
+    )
+    if out is not None:
+        result.table().to_csv(out, index=False, encoding="utf-8-sig")
+        console.print(f"已写出 {out}")
 
 
 @greenview_app.command("store")
@@ -318,15 +323,4 @@ def gv_verdict(
         for y in (year - 1, year):  # values of surveys stored before the indicators existed
             register_year(session, y, actor=cli_actor())
         result = compare_years(session, year - 1, year)
-    console.print(_verdict_table(result, spec.tolerance_pp, spec.confidence))
-    if result.only_a or result.only_b:
-        console.print(f"只在 {result.year_a} 年调查的样点 {len(result.only_a)} 个、只在 {result.year_b} 年调查的 "
-                      f"{len(result.only_b)} 个,未参与比较。")  # fmt: skip
-    verdict = "是" if result.steady_rise else "否"
-    console.print(
-        f"稳中有升: {verdict}"
-        + ("" if result.steady_rise else "(" + ";".join(result.reasons) + ")")
-    )
-    if out is not None:
-        result.table().to_csv(out, index=False, encoding="utf-8-sig")
-        console.print(f"已写出 {out}")
+    _print_verdict(result, spec, out)

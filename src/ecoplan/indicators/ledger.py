@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
-from openpyxl import load_workbook
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 from sqlalchemy import select
@@ -46,7 +44,7 @@ from ecoplan.accounts.models import Account
 from ecoplan.cases.importing import find_column
 from ecoplan.cases.spatial import assign, beijing, project
 from ecoplan.config import today as clock
-from ecoplan.datafiles import file_sha256
+from ecoplan.datafiles import file_sha256, xlsx_rows
 from ecoplan.db import check_version, flush_versioned, utcnow
 from ecoplan.errors import InputFileError, NotFoundError, PermissionDenied, ValidationError
 from ecoplan.geo.crs import WGS84, geometry_gcj02_to_wgs84, is_gcj02
@@ -217,16 +215,7 @@ def _to_wgs84(path: Path, features: list[RawFeature], declared: CRS | None, crs:
 
 def _read_xlsx(path: Path) -> list[RawFeature]:
     """Rows of the first sheet; geometry from a WKT column, else the point at (经度, 纬度)."""
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputFileError(path, "无法读取为 XLSX 文件(文件损坏或不是 Excel 格式)") from exc
-    try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InputFileError(path, "工作表为空")
-        columns = [_text(h) for h in header]
+    with xlsx_rows(path, _text, MAX_FEATURES) as (columns, rows):
         has_wkt = find_column(columns, FIELDS["wkt"]) is not None
         has_xy = all(find_column(columns, FIELDS[k]) is not None for k in ("lon", "lat"))
         if not has_wkt and not has_xy:
@@ -234,11 +223,7 @@ def _read_xlsx(path: Path) -> list[RawFeature]:
                 path, f"缺少 WKT 列或经度、纬度列; 现有列: {', '.join(c for c in columns if c)}"
             )
         out: list[RawFeature] = []
-        for n, raw in enumerate(rows, start=2):
-            if n > MAX_FEATURES + 1:
-                raise InputFileError(path, f"行数超过上限 {MAX_FEATURES}")
-            if all(_text(v) == "" for v in raw):
-                continue
+        for n, raw in rows:
             cells = _cells(columns, dict(zip(columns, raw, strict=False)))
             geom, problem = None, ""
             if cells["wkt"]:
@@ -253,8 +238,6 @@ def _read_xlsx(path: Path) -> list[RawFeature]:
                     problem = "经纬度不是数字"
             out.append(RawFeature(f"第 {n} 行", cells, geom, problem))
         return out
-    finally:
-        book.close()
 
 
 # --------------------------------------------------------------------------- checking
