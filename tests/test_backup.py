@@ -22,7 +22,7 @@ from ecoplan.models import Base
 from ecoplan.ops.backup import backup, restore
 from ecoplan.plans.models import Plan
 from ecoplan.plans.store import measure_by_uid
-from ecoplan.supervision import reports
+from ecoplan.supervision import evidence, reports
 from ecoplan.supervision.periods import periods
 from ecoplan.supervision.reports import ReportInput
 
@@ -77,6 +77,11 @@ def test_backup_restore_round_trip(
     world: World, data_dir: Path, tmp_path: Path, target: str
 ) -> None:
     pdf = _fill(world)
+    # a file of the store that no evidence row names (a clue photo, a project photo …) and a
+    # leftover temporary file, which is not a stored file
+    photo = b"\xff\xd8\xff\xe0 a clue photo"
+    photo_sha = evidence.store(photo)
+    (data_dir / "evidence" / photo_sha[:2] / f"{photo_sha}.tmp123").write_bytes(b"partial")
     archive = tmp_path / "ecoplan-backup.zip"
     manifest = backup(world.engine, data_dir, archive)
     # 8 accounts + 1 report with 1 evidence file; 32 measures of the sample plan
@@ -85,7 +90,7 @@ def test_backup_restore_round_trip(
         1,
         32,
     )
-    assert manifest.evidence_files == 1
+    assert manifest.evidence_files == 2  # the report's PDF and the photo; not the .tmp file
     restored_dir = tmp_path / "restored-var"
     with _empty(target, tmp_path) as engine:
         restore(engine, restored_dir, archive)
@@ -93,6 +98,7 @@ def test_backup_restore_round_trip(
         assert db.current_revision(engine) == db.head_revision()
         sha = _dump(engine)["evidence"][0]["sha256"]
         assert (restored_dir / "evidence" / sha[:2] / sha).read_bytes() == pdf
+        assert (restored_dir / "evidence" / photo_sha[:2] / photo_sha).read_bytes() == photo
         # ids continue after the restored ones (PostgreSQL sequences were moved on)
         with db.session_scope(engine) as session:
             from ecoplan.audit import record

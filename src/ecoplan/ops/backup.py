@@ -5,7 +5,9 @@ Format (``FORMAT_VERSION`` 1):
   SHA-256 of every other member;
 - ``tables/<table>.jsonl``: one JSON object per row, in primary-key order; timestamps as ISO
   8601 with time zone, dates as ISO dates, JSON columns as JSON;
-- ``evidence/<sha256>``: each evidence file once.
+- ``evidence/<sha256>``: each file of the content-addressed store once: report evidence, and
+  the clue photos, risk reports, project photos, 绿视率 per-image tables and checklist evidence
+  that other tables name by their digest in their own columns.
 
 The rows are read in one transaction (REPEATABLE READ on PostgreSQL), so the archive is a
 consistent snapshot. A restore goes only into an empty database, checks every checksum before
@@ -120,6 +122,9 @@ def _write(engine: Engine, data_dir: Path, tmp: Path) -> Manifest:
             archive.writestr(name, data)
             checksums[name] = hashlib.sha256(data).hexdigest()
             rows[table.name] = count
+        # every stored file, not only the evidence table's: clue photos, project photos, risk
+        # reports and others are named by digest in their own tables' columns
+        shas |= _stored_digests(data_dir)
         for sha in sorted(shas):
             path = evidence.path_in(data_dir, sha)
             if not path.exists():
@@ -134,6 +139,17 @@ def _write(engine: Engine, data_dir: Path, tmp: Path) -> Manifest:
                     "rows": rows, "checksums": checksums}  # fmt: skip
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
     return Manifest(revision, created, rows, len(shas))
+
+
+def _stored_digests(data_dir: Path) -> set[str]:
+    """Digests of the files in the content-addressed store (``evidence/<sha[:2]>/<sha>``);
+    anything else there (a temporary file of an interrupted write) is not a stored file."""
+    root = data_dir / "evidence"
+    if not root.is_dir():
+        return set()
+    hexdigits = set("0123456789abcdef")
+    return {p.name for p in root.glob("??/*")
+            if len(p.name) == 64 and set(p.name) <= hexdigits and p.parent.name == p.name[:2]}  # fmt: skip
 
 
 def _revision(conn: Connection) -> str | None:
