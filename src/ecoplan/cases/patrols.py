@@ -43,7 +43,7 @@ from ecoplan import audit
 from ecoplan.cases.models import RefFeature, RefLayer
 from ecoplan.cases.register_models import Patrol
 from ecoplan.cases.rules import load_rules
-from ecoplan.cases.spatial import BEIJING_BBOX
+from ecoplan.cases.spatial import BEIJING_BBOX, in_bbox
 from ecoplan.config import BEIJING_TZ, get_settings
 from ecoplan.errors import NotFoundError, ValidationError
 from ecoplan.geo.crs import EQUAL_AREA, WGS84
@@ -170,9 +170,7 @@ def read_gpx(data: bytes, name: str) -> Track:
                  (w.description or w.comment or "").strip(), _utc(w.time) if w.time else None)
         for w in gpx.waypoints
     )  # fmt: skip
-    min_lon, min_lat, max_lon, max_lat = BEIJING_BBOX
-    stray = [w.name or f"{w.lon:.5f},{w.lat:.5f}" for w in marks
-             if not (min_lon <= w.lon <= max_lon and min_lat <= w.lat <= max_lat)]  # fmt: skip
+    stray = [w.name or f"{w.lon:.5f},{w.lat:.5f}" for w in marks if not in_bbox(w.lon, w.lat)]
     if stray:
         raise ValidationError(f"{shown}: 航点不在北京范围内: {'、'.join(stray[:5])}")
     return Track(points=points, segments=len(segments), waypoints=marks)
@@ -189,11 +187,7 @@ def _check_points(points: Sequence[TrackPoint], shown: str) -> None:
     if len(points) < 2:
         raise ValidationError(f"{shown}: 轨迹只有 {len(points)} 个点,不能构成巡查路线")
     min_lon, min_lat, max_lon, max_lat = BEIJING_BBOX
-    outside = [
-        (i, p)
-        for i, p in enumerate(points, start=1)
-        if not (min_lon <= p.lon <= max_lon and min_lat <= p.lat <= max_lat)
-    ]
+    outside = [(i, p) for i, p in enumerate(points, start=1) if not in_bbox(p.lon, p.lat)]
     if outside:
         i, p = outside[0]
         raise ValidationError(

@@ -33,6 +33,13 @@ Geoms = NDArray[np.object_]
 BEIJING_BBOX = (115.4, 39.4, 117.6, 41.1)
 
 
+def in_bbox(lon: float, lat: float, bbox: tuple[float, float, float, float] = BEIJING_BBOX) -> bool:
+    """Whether a WGS84 position lies in the box (default Beijing's): the quick test before any
+    polygon is consulted."""
+    minx, miny, maxx, maxy = bbox
+    return minx <= lon <= maxx and miny <= lat <= maxy
+
+
 def project(geoms: Geoms) -> Geoms:
     """WGS84 geometries in the equal-area CRS (metres)."""
     return np.asarray(gpd.GeoSeries(geoms, crs=WGS84).to_crs(EQUAL_AREA).values)

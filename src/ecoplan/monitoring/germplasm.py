@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
@@ -41,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from ecoplan import audit
 from ecoplan.cases.importing import find_column
-from ecoplan.cases.spatial import BEIJING_BBOX, assign, beijing, project
+from ecoplan.cases.spatial import in_bbox, place_points
 from ecoplan.config import today as default_today
 from ecoplan.datafiles import load_toml_model, read_csv_text
 from ecoplan.errors import InputFileError, ValidationError
@@ -178,11 +177,6 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-def _in_beijing(lon: float, lat: float) -> bool:
-    minx, miny, maxx, maxy = BEIJING_BBOX
-    return minx <= lon <= maxx and miny <= lat <= maxy
-
-
 # --------------------------------------------------------------------------- repositories
 
 REPO_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -261,7 +255,7 @@ def load_repositories(session: Session, source: Path | Sequence[Mapping[str, Any
             if unit is None:
                 problems.append(f"{at}: 单位“{get('unit')}”不在单位名录中")
         lon, lat = _number(get("lon")), _number(get("lat"))
-        if (get("lon") or get("lat")) and (lon is None or lat is None or not _in_beijing(lon, lat)):
+        if (get("lon") or get("lat")) and (lon is None or lat is None or not in_bbox(lon, lat)):
             problems.append(f"{at}: 坐标({get('lon')}, {get('lat')})不在北京范围内")
         capacity = _number(get("capacity")) if get("capacity") else None
         if get("capacity") and (
@@ -463,7 +457,7 @@ def import_accessions(session: Session, path: Path, *, actor: str, unit_code: st
             problems.append(f"{at}: 状态“{get('status')}”无法识别(可选: "
                             f"{'、'.join(f'{v}/{k}' for k, v in cfg.statuses.items())})")  # fmt: skip
         lon, lat = _number(get("lon")), _number(get("lat"))
-        if (get("lon") or get("lat")) and (lon is None or lat is None or not _in_beijing(lon, lat)):
+        if (get("lon") or get("lat")) and (lon is None or lat is None or not in_bbox(lon, lat)):
             problems.append(f"{at}: 坐标({get('lon')}, {get('lat')})不在北京范围内")
         altitude = _number(get("altitude"))
         if get("altitude") and altitude is None:
@@ -563,11 +557,11 @@ def _fill_districts(rows: list[dict[str, Any]]) -> None:
     todo = [r for r in rows if not r["district_name"] and r["lon"] is not None]
     if not todo:
         return
-    d = beijing()
-    points = shapely.points([r["lon"] for r in todo], [r["lat"] for r in todo])
-    for row, i in zip(todo, assign(project(points), d.metric), strict=True):
-        if i >= 0:
-            row["district_name"] = d.names[i]
+    places = place_points(np.asarray([r["lon"] for r in todo], dtype=float),
+                          np.asarray([r["lat"] for r in todo], dtype=float))  # fmt: skip
+    for row, (_code, name) in zip(todo, places, strict=True):
+        if name is not None:
+            row["district_name"] = name
 
 
 # --------------------------------------------------------------------------- progress

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from ecoplan import audit
 from ecoplan.cases.importing import find_column
 from ecoplan.cases.layers import active_features
-from ecoplan.cases.spatial import BEIJING_BBOX, assign, place_points, project
+from ecoplan.cases.spatial import BEIJING_BBOX, assign, in_bbox, place_points, project
 from ecoplan.config import today as clock_today
 from ecoplan.errors import InputFileError, NotFoundError, ValidationError
 from ecoplan.monitoring.invasive_config import InvasiveConfig, load_config
@@ -248,10 +248,9 @@ def position_problem(
     """Why (lon, lat) cannot be used, or None: missing, swapped (with the hint), outside."""
     if not (math.isfinite(lon) and math.isfinite(lat)):
         return "缺少经纬度或经纬度不是数字"
-    minx, miny, maxx, maxy = bbox
-    if minx <= lon <= maxx and miny <= lat <= maxy:
+    if in_bbox(lon, lat, bbox):
         return None
-    if minx <= lat <= maxx and miny <= lon <= maxy:
+    if in_bbox(lat, lon, bbox):
         return f"经纬度可能颠倒(经度 {lon:g} 像纬度、纬度 {lat:g} 像经度),请交换后重新导入"
     return f"位置({lon:g}, {lat:g})不在{area}范围内"
 

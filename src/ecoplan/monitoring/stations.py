@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from ecoplan import audit
 from ecoplan.accounts.models import Account
 from ecoplan.cases.importing import find_column
-from ecoplan.cases.spatial import BEIJING_BBOX
+from ecoplan.cases.spatial import in_bbox
 from ecoplan.config import BEIJING_TZ
 from ecoplan.datafiles import read_csv_text
 from ecoplan.errors import (
@@ -115,7 +115,7 @@ def add_station(session: Session, *, code: str, name: str, actor: str, kind: str
         raise ConflictError(f"站点编码 {code} 已存在")
     if (lon is None) != (lat is None):
         raise ValidationError("经度和纬度须同时给出")
-    if lon is not None and lat is not None and not _in_beijing(lon, lat):
+    if lon is not None and lat is not None and not in_bbox(lon, lat):
         raise ValidationError(f"站点坐标 ({lon}, {lat}) 不在北京范围内")
     unit = None
     if unit_code:
@@ -145,11 +145,6 @@ def get_station(session: Session, code: str) -> Station:
 def _station_snapshot(station: Station, unit: Unit | None) -> dict[str, Any]:
     return {"code": station.code, "name": station.name, "kind": station.kind, "lon": station.lon,
             "lat": station.lat, "unit": unit.code if unit else None}  # fmt: skip
-
-
-def _in_beijing(lon: float, lat: float) -> bool:
-    minx, miny, maxx, maxy = BEIJING_BBOX
-    return minx <= lon <= maxx and miny <= lat <= maxy
 
 
 def parameter_key(name: str) -> str:
