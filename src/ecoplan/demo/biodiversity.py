@@ -46,7 +46,7 @@ from ecoplan.accounts.models import Account
 from ecoplan.db import frozen_now
 from ecoplan.demo.files import acceptance_pdf
 from ecoplan.demo.geodata import DEMO_LABEL
-from ecoplan.demo.history import DEMO_TODAY
+from ecoplan.demo.history import DEMO_TODAY, at_beijing
 from ecoplan.monitoring import germplasm, introduction, invasive_control, observations, stations
 from ecoplan.monitoring.invasive import add_site, import_records, sync_species
 from ecoplan.monitoring.invasive_alerts import handle_alert, run_alerts
@@ -65,14 +65,9 @@ YEARS = (2022, 2023, 2024)
 OBSERVERS = ["张建国", "李晓燕", "王海涛", "刘芳", "陈志强", "赵丽", "孙宏伟", "周婷"]
 
 
-def _at(day: dt.date, hour: int = 10) -> dt.datetime:
-    """``hour`` o'clock Beijing time on ``day``, in UTC."""
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC) - dt.timedelta(hours=8)
-
-
 def _now(day: dt.date, hour: int = 10) -> None:
     """Set the demo clock (the caller resets the outer token)."""
-    frozen_now.set(_at(day, hour))
+    frozen_now.set(at_beijing(day, hour))
 
 
 def _write(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
@@ -133,7 +128,7 @@ def load_demo_biodiversity(session: Session, workdir: Path) -> dict[str, int] | 
     workdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEED)
     counts: dict[str, int] = {}
-    token = frozen_now.set(_at(dt.date(2022, 3, 1)))
+    token = frozen_now.set(at_beijing(dt.date(2022, 3, 1)))
     try:
         counts["taxa"] = _load_taxa(session, workdir)
         people = _People.load(session)
@@ -448,7 +443,7 @@ def _surveys(
     load(rows, "fungi_plot", "2023年山区大型真菌样方调查", 2023, "ylljj", dt.date(2023, 10, 20),
          "fungi-2023.csv")  # fmt: skip
     if published is not None and people.coordinator is not None:
-        when = _at(dt.date(2023, 12, 20), 15)
+        when = at_beijing(dt.date(2023, 12, 20), 15)
         frozen_now.set(when)
         observations.set_published(session, people.coordinator, published, True, now=when)
     return made

@@ -30,7 +30,7 @@ from ecoplan.cases.reminders import run_clue_reminders
 from ecoplan.cases.spatial import beijing
 from ecoplan.cases.workflow import PhotoUpload, RectificationPlan, step
 from ecoplan.db import frozen_now
-from ecoplan.demo.history import DEMO_TODAY
+from ecoplan.demo.history import DEMO_TODAY, at_beijing
 from ecoplan.geo.crs import EQUAL_AREA, WGS84
 
 LABEL = "演示数据(合成，非实测)"
@@ -44,10 +44,6 @@ RESERVE = (
     40.52,
 )  # centre of the synthetic reserve; zones: core 4 km, buffer 7 km, experiment 10 km
 ACTIVITIES = ["housing", "farming", "transport", "tourism", "mining", "industry", "other"]
-
-
-def _at(day: dt.date, hour: int = 10) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour - 8, tzinfo=dt.UTC)
 
 
 def _circle(lon: float, lat: float, radius_km: float) -> shapely.Geometry:
@@ -110,7 +106,7 @@ def load_demo_cases(session: Session, folder: Path) -> int:
         return 0
     rng, prng = random.Random(SEED), np.random.default_rng(SEED)
     red_path, reserve_path = write_layers(folder)
-    token = frozen_now.set(_at(dt.date(2024, 3, 20)))
+    token = frozen_now.set(at_beijing(dt.date(2024, 3, 20)))
     try:
         red_layer = load_layer(
             session, red_path, kind="redline", name=f"北京市生态保护红线({LABEL})", actor=ACTOR
@@ -122,12 +118,12 @@ def load_demo_cases(session: Session, folder: Path) -> int:
             [shapely.geometry.shape(f.geometry) for f in red_layer.features]
         )
         q1 = _sample(redline, 90, prng)
-        frozen_now.set(_at(dt.date(2024, 4, 8)))
+        frozen_now.set(at_beijing(dt.date(2024, 4, 8)))
         file_batch(session, _records("HX24Q1", q1, "2024Q1", rng, "national_rs"), kind="redline_activity",
                    title=f"2024年第一季度生态保护红线人类活动问题线索({LABEL})", actor=ACTOR,
                    source={"demo": LABEL}, today=dt.date(2024, 4, 8))  # fmt: skip
         reserve = shapely.intersection(_circle(*RESERVE, 10), beijing().city)
-        frozen_now.set(_at(dt.date(2024, 5, 6)))
+        frozen_now.set(at_beijing(dt.date(2024, 5, 6)))
         file_batch(session, _records("ZRQ-2024H1", _sample(reserve, 30, prng), "2024H1", rng, "city_rs"),
                    kind="reserve_activity", title=f"2024年上半年自然保护区人类活动遥感监测线索({LABEL})",
                    actor=ACTOR, source={"demo": LABEL}, today=dt.date(2024, 5, 6))  # fmt: skip
@@ -135,7 +131,7 @@ def load_demo_cases(session: Session, folder: Path) -> int:
         q2 = _sample(redline, 34, prng) + [
             shapely.affinity.translate(g, 0.00003, 0.00002) for g in q1[:6]
         ]
-        frozen_now.set(_at(dt.date(2024, 7, 3)))
+        frozen_now.set(at_beijing(dt.date(2024, 7, 3)))
         file_batch(session, _records("HX24Q2", q2, "2024Q2", rng, "national_rs"), kind="redline_activity",
                    title=f"2024年第二季度生态保护红线人类活动问题线索({LABEL})", actor=ACTOR,
                    source={"demo": LABEL}, today=dt.date(2024, 7, 3))  # fmt: skip
@@ -143,7 +139,7 @@ def load_demo_cases(session: Session, folder: Path) -> int:
         _patrols(session, rng)
         _temp_land(session, folder, redline)
         _enforcement(session)
-        frozen_now.set(_at(DEMO_TODAY, 8))
+        frozen_now.set(at_beijing(DEMO_TODAY, 8))
         run_clue_reminders(session, DEMO_TODAY, actor=ACTOR)
     finally:
         frozen_now.reset(token)
@@ -227,10 +223,10 @@ def _work(session: Session, rng: random.Random) -> None:
 def _step(session: Session, account: Account, clue: Clue, action: str, day: dt.date, reason: str = "", *,
           photo: bool = False, plan: RectificationPlan | None = None) -> None:  # fmt: skip
     day = min(day, DEMO_TODAY - dt.timedelta(days=1))
-    frozen_now.set(_at(day, 15))
+    frozen_now.set(at_beijing(day, 15))
     photos = []
     if photo:  # taken on site an hour earlier, a few metres from the patch's centre
-        taken = _at(day, 14)
+        taken = at_beijing(day, 14)
         photos = [
             PhotoUpload(
                 make_photo(clue.lon + 0.00005, clue.lat - 0.00004, taken), f"{clue.code}-现场.jpg"
@@ -273,7 +269,9 @@ def _patrols(session: Session, rng: random.Random) -> None:
         for month in range(1, 7):
             for k in range(rng.choice([2, 3, 4, 4, 5])):
                 day = dt.date(2024, month, 3 + 6 * k)
-                start = _at(day, 9) + dt.timedelta(minutes=37 * z)  # one walk per zone and day
+                start = at_beijing(day, 9) + dt.timedelta(
+                    minutes=37 * z
+                )  # one walk per zone and day
                 centre = area.representative_point()
                 points = [(centre.x + 0.004 * np.cos(a) + 0.001 * i, centre.y + 0.003 * np.sin(a),
                            start + dt.timedelta(minutes=6 * i))
@@ -311,9 +309,9 @@ def _temp_land(session: Session, folder: Path, redline: shapely.Geometry) -> Non
     }, geometry=boxes, crs=WGS84)  # fmt: skip
     path = folder / "temp_land_demo.geojson"
     frame.to_file(path, driver="GeoJSON")
-    frozen_now.set(_at(dt.date(2024, 3, 1)))
+    frozen_now.set(at_beijing(dt.date(2024, 3, 1)))
     import_permits(session, path, actor=ACTOR, today=dt.date(2024, 3, 1))
-    frozen_now.set(_at(dt.date(2024, 6, 25)))
+    frozen_now.set(at_beijing(dt.date(2024, 6, 25)))
     add_observation(session, "京规自临〔2023〕27号", shapely.affinity.scale(boxes[1], 1.3, 1.3),
                     observed_on=dt.date(2024, 6, 20), source="2024年6月遥感监测", actor=ACTOR)  # fmt: skip
     add_observation(session, "京规自临〔2022〕08号", boxes[2], observed_on=dt.date(2024, 6, 20),
@@ -349,12 +347,12 @@ def _enforcement(session: Session) -> None:
         cases
     ):
         day = dt.date(2024, 2, 5) + dt.timedelta(days=23 * i)
-        frozen_now.set(_at(day))
+        frozen_now.set(at_beijing(day))
         case = open_case(session, account, case_no=no, domain=domain, case_type=kind, title=f"{title}({LABEL})",
                          filed_on=day, lon=lon, lat=lat, discovered_by=found, species=species)  # fmt: skip
         for stage in stages:
             day += dt.timedelta(days=12)
-            frozen_now.set(_at(day))
+            frozen_now.set(at_beijing(day))
             decided = stage == "decided"
             advance_case(session, account, case.id, to_stage=stage, on=day,
                          decision="没收违法所得并处罚款" if decided else "",
@@ -363,7 +361,7 @@ def _enforcement(session: Session) -> None:
                                                    (forest, "terrestrial", "某二手交易平台"),
                                                    (farm, "aquatic", "某水产批发市场")]):  # fmt: skip
         day = dt.date(2024, 3, 12) + dt.timedelta(days=30 * i)
-        frozen_now.set(_at(day))
+        frozen_now.set(at_beijing(day))
         record_inspection(session, account, domain=domain, venue=venue,
                           venue_type="online" if "平台" in venue else "market", inspected_on=day,
                           items_checked=40 + 10 * i, violations=i)  # fmt: skip

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from ecoplan.accounts.models import Account
 from ecoplan.db import frozen_now
 from ecoplan.demo.geodata import DEMO_LABEL
+from ecoplan.demo.history import at_beijing
 from ecoplan.greenview.method import load_method
 from ecoplan.greenview.models import GreenViewSurvey
 from ecoplan.greenview.store import register_year, store_survey
@@ -108,10 +109,6 @@ def _write(folder: Path, year: int, index: int, points: dict[str, tuple[tuple[fl
     return manifest
 
 
-def _at(day: dt.date, hour: int) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC) - dt.timedelta(hours=8)
-
-
 def load_demo_greenview(session: Session, workdir: Path) -> int | None:
     """Generate and store the 2023 and 2024 demo surveys; the number stored, or None when they
     are there already (then only missing registry values are written)."""
@@ -133,7 +130,7 @@ def load_demo_greenview(session: Session, workdir: Path) -> int | None:
         for index, (year, (_, day)) in enumerate(SURVEYS.items()):
             manifest = _write(workdir / f"greenview-{year}", year, index, points, rng)
             result = run_survey(manifest, method, workers=2, executor="thread")
-            frozen_now.set(_at(day, 10))
+            frozen_now.set(at_beijing(day, 10))
             store_survey(session, result, year=year, title=f"{year} 年建成区绿视率调查({DEMO_LABEL})",
                          actor=who, method=method, today=day,
                          notes="合成街景图片,用于演示计算与判定流程,不代表实际绿视率")  # fmt: skip

@@ -49,9 +49,9 @@ class DemoLogin:
     unit: str
 
 
-def _at(day: dt.date, hour: int = 10) -> dt.datetime:
-    # 10:00 Beijing time, stored in UTC
-    return dt.datetime(day.year, day.month, day.day, hour - 8, tzinfo=dt.UTC)
+def at_beijing(day: dt.date, hour: int = 10) -> dt.datetime:
+    """``hour`` o'clock Beijing time on ``day``, in UTC (how the demo dates what it writes)."""
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC) - dt.timedelta(hours=8)
 
 
 def _accounts(session: Session, rng: random.Random) -> list[DemoLogin]:
@@ -117,7 +117,7 @@ def _file_month(session: Session, accounts: dict[int, Account], leads: dict[int,
             remedy="已倒排工期,下月加派力量追赶进度。" if late else "",
             progress=_progress(measure, month, len(shares), rng),
         )  # fmt: skip
-        token = frozen_now.set(_at(day))
+        token = frozen_now.set(at_beijing(day))
         try:
             report = reports.save_report(
                 session, accounts[unit_id], measure, period, data, submit=True
@@ -129,18 +129,18 @@ def _file_month(session: Session, accounts: dict[int, Account], leads: dict[int,
         who = coordinator if unit_id in lead_ids or reviewer is None else reviewer
         if month == MONTHS_REPORTED and rng.random() < 0.35:
             continue  # June reports still waiting for review
-        token = frozen_now.set(_at(day + dt.timedelta(days=2), 15))
+        token = frozen_now.set(at_beijing(day + dt.timedelta(days=2), 15))
         try:
             if rng.random() < 0.12:
                 reports.review_report(session, who, report, accept=False,
                                       reason="佐证材料不足,请补充现场照片和验收文件。")  # fmt: skip
                 if month < MONTHS_REPORTED or rng.random() < 0.5:
-                    frozen_now.set(_at(day + dt.timedelta(days=4)))
+                    frozen_now.set(at_beijing(day + dt.timedelta(days=4)))
                     data.narrative += "已补充现场照片和验收文件。"
                     reports.save_report(
                         session, accounts[unit_id], measure, period, data, submit=True
                     )
-                    frozen_now.set(_at(day + dt.timedelta(days=5), 15))
+                    frozen_now.set(at_beijing(day + dt.timedelta(days=5), 15))
                     reports.review_report(session, who, report, accept=True)
             else:
                 reports.review_report(session, who, report, accept=True)
@@ -156,7 +156,7 @@ def _lead_summaries(session: Session, leads: dict[int, Account], measure: Measur
     if not rates or not lead_ids or lead_ids[0] in share_unit_ids(measure):
         return
     progress = {k: round(float(t["value"]) - 0.6 + 0.08 * month, 2) for k, t in rates.items()}
-    token = frozen_now.set(_at(period.report_due))
+    token = frozen_now.set(at_beijing(period.report_due))
     try:
         reports.save_report(session, leads[lead_ids[0]], measure, period,
                             ReportInput(status="in_progress", narrative="全市汇总数据。",
@@ -170,7 +170,7 @@ def load_history(session: Session, plan: Plan) -> list[DemoLogin] | None:
     if cycle_of(session, plan) is not None:
         return None
     rng = random.Random(SEED)
-    token = frozen_now.set(_at(dt.date(2024, 1, 2)))
+    token = frozen_now.set(at_beijing(dt.date(2024, 1, 2)))
     try:
         configure_cycle(session, plan, actor="demo")
         logins = _accounts(session, rng)
@@ -188,13 +188,13 @@ def load_history(session: Session, plan: Plan) -> list[DemoLogin] | None:
         for measure in measures:
             _file_month(session, accounts, leads, measure, period, month, rng)
             _lead_summaries(session, leads, measure, period, month)
-        token = frozen_now.set(_at(period.report_due + dt.timedelta(days=1), 9))
+        token = frozen_now.set(at_beijing(period.report_due + dt.timedelta(days=1), 9))
         try:
             run_reminders(session, plan, period.report_due + dt.timedelta(days=1), actor="demo")
         finally:
             frozen_now.reset(token)
     _closures(session, accounts, coordinator, measures, rng)
-    token = frozen_now.set(_at(DEMO_TODAY, 8))
+    token = frozen_now.set(at_beijing(DEMO_TODAY, 8))
     try:
         run_reminders(session, plan, DEMO_TODAY, actor="demo")
     finally:
@@ -209,12 +209,12 @@ def _closures(session: Session, accounts: dict[int, Account], coordinator: Accou
         for unit_id in share_unit_ids(measure):
             if rng.random() > 0.08:
                 continue
-            token = frozen_now.set(_at(dt.date(2024, 6, 20)))
+            token = frozen_now.set(at_beijing(dt.date(2024, 6, 20)))
             try:
                 item = closure.request_closure(session, accounts[unit_id], measure,
                                                "本单位承担任务已全部完成,佐证材料已上传。")  # fmt: skip
                 if rng.random() < 0.8:
-                    frozen_now.set(_at(dt.date(2024, 6, 25)))
+                    frozen_now.set(at_beijing(dt.date(2024, 6, 25)))
                     closure.decide_closure(session, coordinator, item, approve=True,
                                            note="经核实,同意办结销号。")  # fmt: skip
             finally:

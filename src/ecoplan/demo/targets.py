@@ -54,7 +54,7 @@ from ecoplan.datafiles import file_sha256
 from ecoplan.db import frozen_now
 from ecoplan.demo.files import site_photo_png
 from ecoplan.demo.geodata import DEMO_LABEL, RIVERS, beijing_grid
-from ecoplan.demo.history import DEMO_TODAY
+from ecoplan.demo.history import DEMO_TODAY, at_beijing
 from ecoplan.geo.crs import EQUAL_AREA, WGS84
 from ecoplan.geo.regions import RegionLayer, build_layer
 from ecoplan.indicators import coverage, ledger, registry
@@ -318,11 +318,6 @@ def _write_ledger(path: Path, items: Sequence[Item], units: dict[str, str], day:
 # --------------------------------------------------------------------------- accounts
 
 
-def _at(day: dt.date, hour: int = 10) -> dt.datetime:
-    """``hour`` o'clock Beijing time on ``day``, in UTC."""
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC) - dt.timedelta(hours=8)
-
-
 @dataclass
 class _People:
     """The demo accounts (``ecoplan.demo.history``): one per unit, the coordinator, the admin."""
@@ -543,7 +538,7 @@ def _reports(session: Session, people: _People) -> int:
     if indicator is None:
         return 0
     for day, value in REPORTS:
-        frozen_now.set(_at(day, 16))
+        frozen_now.set(at_beijing(day, 16))
         registry.record_value(session, indicator, value=value, unit="处", origin="report",
                               source=f"{LABEL}: 市园林绿化局 {day.month} 月报送的生态保育小区建设"
                                      f"进展(截至 {day.month} 月 {day.day} 日累计建成并验收)",
@@ -573,7 +568,7 @@ def load_demo_targets(session: Session, plan: Plan, workdir: Path) -> dict[str, 
     workdir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     counts: dict[str, int] = {}
-    token = frozen_now.set(_at(IMPORT_DAY, 9))
+    token = frozen_now.set(at_beijing(IMPORT_DAY, 9))
     try:
         synced = registry.sync_from_plan(session, plan, ACTOR)
         counts["indicators"] = len(synced.added) + len(synced.updated) + len(synced.unchanged)
@@ -581,13 +576,13 @@ def load_demo_targets(session: Session, plan: Plan, workdir: Path) -> dict[str, 
         before = _ledger_values(session)
         districts = _districts()
         counts |= _ledger(session, people, districts, workdir, rng)
-        frozen_now.set(_at(DEMO_TODAY, 9))
+        frozen_now.set(at_beijing(DEMO_TODAY, 9))
         actor = people.actor(LEAD_UNIT)
         counts["computed"] = _forest(session, districts, workdir, actor)
         counts["computed"] += _wetland(session, districts, workdir, actor)
         session.flush()  # before the clock goes back to the reports' days
         counts["reported"] = _reports(session, people)
-        frozen_now.set(_at(DEMO_TODAY, 18))
+        frozen_now.set(at_beijing(DEMO_TODAY, 18))
         rollup(session, YEAR, actor=ACTOR, today=DEMO_TODAY)
         counts["ledger_values"] = _ledger_values(session) - before  # (the count flushes)
     finally:
@@ -619,7 +614,7 @@ def _ledger(session: Session, people: _People, districts: RegionLayer, workdir: 
     for on, code, stage, item in events:
         account = people.mover(item.unit)
         assert account is not None  # staged
-        frozen_now.set(_at(on, 15))
+        frozen_now.set(at_beijing(on, 15))
         ledger.change_stage(session, code, stage, account=account, on=on, today=on,
                             note=f"{LABEL}: 按计划推进")  # fmt: skip
         if stage == "验收" and item.photo:
