@@ -32,8 +32,7 @@ import numpy as np
 import pandas as pd
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import RGBColor
 from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -48,6 +47,7 @@ from ecoplan.monitoring.models import Taxon
 from ecoplan.monitoring.register_models import Accession, GermplasmRepository
 from ecoplan.monitoring.taxa import NameMatcher
 from ecoplan.plans.models import Measure, Plan
+from ecoplan.reports.documents import add_table, set_fonts, to_bytes
 from ecoplan.units.models import Unit
 from ecoplan.units.service import unit_index
 
@@ -680,28 +680,14 @@ def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
-LATIN_FONT = "Times New Roman"
-
-
-def _set_fonts(style: Any, east_asian: str, size: float | None = None) -> None:
-    """Latin and East Asian fonts of a style. Word picks the East Asian font for CJK text from
-    ``w:rFonts/@w:eastAsia``; the built-in heading styles carry theme attributes
-    (``w:eastAsiaTheme`` …) that win over it, so those are removed."""
-    style.font.name = LATIN_FONT
-    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(attr), None)
-    fonts.set(qn("w:eastAsia"), east_asian)
-    if size is not None:
-        style.font.size = Pt(size)
 
 
 def _new_document() -> Any:
     doc = Document()
-    _set_fonts(doc.styles["Normal"], BODY_FONT, 12)
+    set_fonts(doc.styles["Normal"], BODY_FONT, 12)
     for name, size in (("Title", 20), ("Heading 1", 16), ("Heading 2", 14)):
         style = doc.styles[name]
-        _set_fonts(style, HEADING_FONT, size)
+        set_fonts(style, HEADING_FONT, size)
         style.font.color.rgb = RGBColor(0, 0, 0)
     return doc
 
@@ -710,14 +696,7 @@ def _table(doc: Any, header: list[str], rows: list[list[Any]]) -> None:
     if not rows:
         doc.add_paragraph("(无)")
         return
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
-        cell.paragraphs[0].runs[0].bold = True
-    for values in rows:
-        for cell, value in zip(table.add_row().cells, values, strict=True):
-            cell.text = "" if value is None else str(value)
+    add_table(doc, header, rows)
 
 
 def _fmt(value: float | None) -> str:
@@ -860,9 +839,7 @@ def annual_report_docx(session: Session, year: int, *, today: dt.date | None = N
            [[c, m, len(v), f"{np.mean(v):.1f}", f"{min(v):g}", f"{max(v):g}"]
             for (c, m), v in sorted(groups.items())])  # fmt: skip
     doc.add_paragraph(f"说明: 状态为生成报告时的登记状态;参数文件 {cfg.id} {cfg.version}。")
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return to_bytes(doc)
 
 
 def _progress_section(doc: Any, p: Progress) -> None:

@@ -32,31 +32,19 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from ecoplan.reports.annual import AnnualReport, Figure, Heading, Paragraph, Table
+from ecoplan.reports.documents import set_fonts, to_bytes
 
 TITLE_FONT = "方正小标宋简体"
 HEADING_FONT = "黑体"
 SUBHEADING_FONT = "楷体_GB2312"
 BODY_FONT = "仿宋_GB2312"
 PAGE_NUMBER_FONT = "宋体"
-LATIN_FONT = "Times New Roman"
 
 SIZE_2, SIZE_3, SIZE_4, SIZE_SMALL_4, SIZE_5 = 22, 16, 14, 12, 10.5  # 号 → pt
 LINE = 28  # pt, exact line spacing of body text
 PAGE_WIDTH_CM, PAGE_HEIGHT_CM = 21.0, 29.7
 MARGINS_CM = {"top": 3.7, "bottom": 3.5, "left": 2.8, "right": 2.6}
 TEXT_WIDTH_CM = PAGE_WIDTH_CM - MARGINS_CM["left"] - MARGINS_CM["right"]  # 15.6 = 版心 156 mm
-
-
-def _fonts(style: Any, east_asian: str, size: float, latin: str = LATIN_FONT) -> None:
-    """Latin and East Asian font of a style. Word takes CJK glyphs from ``w:eastAsia``; the
-    built-in heading styles carry theme fonts (``w:eastAsiaTheme`` …) that win over an explicit
-    name, so those are removed."""
-    style.font.name = latin
-    style.font.size = Pt(size)
-    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(attr), None)
-    fonts.set(qn("w:eastAsia"), east_asian)
 
 
 def _indent_chars(paragraph_format: Any, chars: int, size: float) -> None:
@@ -80,7 +68,7 @@ def _paragraph_style(doc: Any, name: str, font: str, size: float, *, line: float
                      bold: bool = False) -> Any:  # fmt: skip
     style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     style.base_style = doc.styles["Normal"]
-    _fonts(style, font, size)
+    set_fonts(style, font, size)
     style.font.bold = bold
     fmt = style.paragraph_format
     fmt.alignment = align
@@ -102,7 +90,7 @@ def _setup(doc: Any) -> None:
     # the page number sits about 7 mm below the 版心 (GB/T 9704-2012 7.5)
     section.footer_distance = Cm(MARGINS_CM["bottom"] - 0.7 - 0.5)
     normal = doc.styles["Normal"]
-    _fonts(normal, BODY_FONT, SIZE_3)
+    set_fonts(normal, BODY_FONT, SIZE_3)
     normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
     _paragraph_style(doc, "EP Title", TITLE_FONT, SIZE_2, line=36, align=WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph_style(doc, "EP Subtitle", SUBHEADING_FONT, SIZE_3, line=LINE,
@@ -119,7 +107,7 @@ def _setup(doc: Any) -> None:
     doc.styles["EP Caption"].paragraph_format.keep_with_next = True
     for name, font, level in (("Heading 1", HEADING_FONT, 0), ("Heading 2", SUBHEADING_FONT, 1)):
         style = doc.styles[name]
-        _fonts(style, font, SIZE_3)
+        set_fonts(style, font, SIZE_3)
         style.font.bold = False
         style.font.italic = False
         style.font.color.rgb = RGBColor(0, 0, 0)
@@ -269,6 +257,4 @@ def annual_report_docx(report: AnnualReport) -> bytes:
                 _table(doc, block)
             else:
                 _figure(doc, block)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return to_bytes(doc)

@@ -24,6 +24,22 @@ from ecoplan.supervision.rollup import target_progress
 from ecoplan.supervision.scoring import unit_scores
 
 FONT = "SimSun"  # 宋体, the usual body font of government documents
+LATIN_FONT = "Times New Roman"
+
+
+def set_fonts(
+    style: Any, east_asian: str, size: float | None = None, latin: str = LATIN_FONT
+) -> None:
+    """Latin and East Asian fonts of a style. Word picks the East Asian font for CJK text from
+    ``w:rFonts/@w:eastAsia``; the built-in heading styles carry theme attributes
+    (``w:eastAsiaTheme`` …) that win over it, so those are removed."""
+    style.font.name = latin
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
+    fonts.set(qn("w:eastAsia"), east_asian)
+    if size is not None:
+        style.font.size = Pt(size)
 
 
 def new_document() -> Any:
