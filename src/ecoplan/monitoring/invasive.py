@@ -591,7 +591,7 @@ class _RowCheck:
         if where:
             bad.append(where)
         province = options.exchange_province or "北京"
-        if options.exchange_province and r["province"] and _province(r["province"]) != province:
+        if options.exchange_province and r["province"] and province_name(r["province"]) != province:
             bad.append(f"省份“{r['province']}”与本次导入的来源“{province}”不符")
         if bad:
             return bad, None
@@ -619,7 +619,8 @@ def _row_number(problem: str) -> int:
     return int(match[1]) if match else 0
 
 
-def _province(text: str) -> str:
+def province_name(text: str) -> str:
+    """北京市 / 河北省 / 天津 → 北京 / 河北 / 天津."""
     return clean(text).removesuffix("省").removesuffix("市")
 
 
@@ -715,18 +716,25 @@ def import_records(
     effort_days], 经度/纬度 lon/lat (or 监测点编号 site_code, whose position is used), [乡镇],
     [寄主], [记录人], [备注].
     """
+    options = ReadOptions(origin=origin or "local", scope=scope)
+    return import_file(session, path, options, actor=actor, today=today or clock_today(),
+                       action="invasive_record.import", audit_extra={"origin": options.origin})  # fmt: skip
+
+
+def import_file(session: Session, path: Path, options: ReadOptions, *, actor: str, today: dt.date,
+                action: str, audit_extra: dict[str, Any]) -> RecordImport:  # fmt: skip
+    """One record file, local or a partner's: check every row, store, run the alert rules on
+    the new records, audit the import (``action``, with ``audit_extra``)."""
     from ecoplan.monitoring.invasive_alerts import evaluate  # the rules read what is stored
 
     config = load_config()
-    today = today or clock_today()
-    options = ReadOptions(origin=origin or "local", scope=scope)
     rows, digest = read_records(session, path, options, today=today)
     records = store_records(session, rows, origin=options.origin, actor=actor)
     positives = sum(is_positive(config, r.method, r.value) for r in records)
     run = evaluate(session, records, today=today, actor=actor)
-    audit.record(session, actor=actor, action="invasive_record.import", entity_type="invasive_import",
+    audit.record(session, actor=actor, action=action, entity_type="invasive_import",
                  entity_id=digest[:16], after={"file": path.name, "sha256": digest, "records": len(records),
                                                "positives": positives, "alerts": len(run.alerts),
-                                               "origin": options.origin},
+                                               **audit_extra},
                  context={"rules": config.key})  # fmt: skip
     return RecordImport(path.name, digest, records, positives, run)

@@ -24,20 +24,17 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecoplan import audit
 from ecoplan.config import today as clock_today
 from ecoplan.errors import ValidationError
 from ecoplan.monitoring.invasive import (
     ReadOptions,
     RecordImport,
     get_species,
-    read_records,
-    store_records,
+    import_file,
+    province_name,
 )
 from ecoplan.monitoring.invasive_config import load_config
 from ecoplan.monitoring.invasive_models import InvasiveRecord, InvasiveSite, InvasiveSpecies
-from ecoplan.monitoring.invasive_rates import is_positive
-from ecoplan.monitoring.taxa import clean
 
 # column -> meaning (docs/monitoring-invasive.md repeats this table)
 COLUMNS: dict[str, str] = {
@@ -99,7 +96,7 @@ def export_records_csv(session: Session, species_keys: Sequence[str], year: int)
 
 
 def _province(text: str) -> str:
-    name = clean(text).removesuffix("省").removesuffix("市")
+    name = province_name(text)
     provinces = load_config().exchange.provinces
     if name not in provinces:
         raise ValidationError(f"来源省份“{text}”无法识别(可选: {'、'.join(provinces)})")
@@ -112,20 +109,9 @@ def import_exchange_csv(
     """A partner's (or our own, for a round trip) exchange file, all or nothing. Every row's
     ``province`` must be empty or ``province``; positions must lie in the 京津冀 box, and a
     Beijing row in a Beijing district."""
-    from ecoplan.monitoring.invasive_alerts import evaluate
-
     config = load_config()
     sender = _province(province)
-    today = today or clock_today()
     options = ReadOptions(origin=f"exchange:{sender}:{path.name}", exchange_province=sender,
                           bbox=config.exchange.bbox, area="京津冀范围", require_ids=True)  # fmt: skip
-    rows, digest = read_records(session, path, options, today=today)
-    records = store_records(session, rows, origin=options.origin, actor=actor)
-    positives = sum(is_positive(config, r.method, r.value) for r in records)
-    run = evaluate(session, records, today=today, actor=actor)
-    audit.record(session, actor=actor, action="invasive_record.exchange_import", entity_type="invasive_import",
-                 entity_id=digest[:16], after={"file": path.name, "sha256": digest, "province": sender,
-                                               "records": len(records), "positives": positives,
-                                               "alerts": len(run.alerts)},
-                 context={"rules": config.key})  # fmt: skip
-    return RecordImport(path.name, digest, records, positives, run)
+    return import_file(session, path, options, actor=actor, today=today or clock_today(),
+                       action="invasive_record.exchange_import", audit_extra={"province": sender})  # fmt: skip
