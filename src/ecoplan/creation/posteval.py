@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoplan import audit
@@ -59,17 +58,6 @@ def _snapshot(p: PostEvaluation) -> dict[str, Any]:
     return {"district": p.district_code, "year": p.year, "program": p.program,
             "problems": p.problems, "measures": p.measures, "cases": p.cases,
             "rectification": p.rectification, "state": p.state, "review_note": p.review_note}  # fmt: skip
-
-
-def records(session: Session, account: Account, code: str | None = None,
-            year: int | None = None) -> list[PostEvaluation]:  # fmt: skip
-    query = select(PostEvaluation).order_by(PostEvaluation.year.desc(), PostEvaluation.district_code,
-                                            PostEvaluation.id)  # fmt: skip
-    if code is not None:
-        query = query.where(PostEvaluation.district_code == code)
-    if year is not None:
-        query = query.where(PostEvaluation.year == year)
-    return [p for p in session.scalars(query) if access.may_view(session, account, p.district_code)]
 
 
 def get(session: Session, account: Account, record_id: int) -> PostEvaluation:

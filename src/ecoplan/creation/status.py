@@ -15,7 +15,7 @@ from ecoplan.config import today as clock
 from ecoplan.creation import access
 from ecoplan.creation.checklist import Checklist, district_checklists
 from ecoplan.creation.models import CreationTask, CreationTitle, PostEvaluation
-from ecoplan.creation.titles import is_late
+from ecoplan.creation.titles import is_late, tasks
 
 
 @dataclass
@@ -43,10 +43,7 @@ def district_status(session: Session, code: str, name: str, year: int,
     )
     out.titles = {t.program: t for t in session.scalars(
         select(CreationTitle).where(CreationTitle.district_code == code))}  # fmt: skip
-    out.tasks = list(session.scalars(select(CreationTask).where(CreationTask.district_code == code,
-                                                                CreationTask.year == year)
-                                     .order_by(CreationTask.program, CreationTask.due_on,
-                                               CreationTask.id)))  # fmt: skip
+    out.tasks = tasks(session, code, year)
     out.late = sum(is_late(t, today) for t in out.tasks)
     out.post_evaluations = list(session.scalars(
         select(PostEvaluation).where(PostEvaluation.district_code == code)

@@ -46,13 +46,6 @@ def program_of(text: str) -> str:
     raise ValidationError(f"创建类型“{text}”无效(可选: {choices})")
 
 
-def titles(session: Session, code: str | None = None) -> list[CreationTitle]:
-    query = select(CreationTitle).order_by(CreationTitle.district_code, CreationTitle.program)
-    if code is not None:
-        query = query.where(CreationTitle.district_code == code)
-    return list(session.scalars(query))
-
-
 def _title_snapshot(t: CreationTitle) -> dict[str, Any]:
     return {"district": t.district_code, "program": t.program, "year_awarded": t.year_awarded,
             "batch": t.batch, "note": t.note}  # fmt: skip
