@@ -999,6 +999,14 @@ def registry_targets(session: Session, year: int, today: dt.date) -> list[Target
     return rows or None
 
 
+def report_for(session: Session, plan: Plan, *, year: int | None, today: dt.date) -> AnnualReport:
+    """The report of ``year`` (default the plan's) with the registry's targets when there are
+    any: what the dashboard button and ``ecoplan report annual`` both produce."""
+    the_year = year or plan.year or today.year
+    return build_annual_report(session, plan, year=the_year, today=today,
+                               targets=registry_targets(session, the_year, today))  # fmt: skip
+
+
 def render_for(
     session: Session,
     account: Account,
@@ -1015,8 +1023,5 @@ def render_for(
     access.require(account.role in access.READ_ALL_ROLES, "生成年度总结报告")
     if fmt not in FORMATS:
         raise ValidationError(f"年度总结报告只能生成 docx 或 pdf，不支持“{fmt}”")
-    day = today or clock()
-    the_year = year or plan.year or day.year
-    report = build_annual_report(session, plan, year=the_year, today=day,
-                                 targets=registry_targets(session, the_year, day))  # fmt: skip
+    report = report_for(session, plan, year=year, today=today or clock())
     return render(report, fmt), file_name(report, fmt)

@@ -32,7 +32,7 @@ def report_annual(
     from ecoplan.errors import NotFoundError, ValidationError
     from ecoplan.plans.models import Plan
     from ecoplan.plans.store import plan_by_ref
-    from ecoplan.reports.annual import build_annual_report, registry_targets, render
+    from ecoplan.reports.annual import render, report_for
 
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("docx", "pdf"):
@@ -48,9 +48,7 @@ def report_annual(
                 raise NotFoundError(f"数据库中没有 {year} 年的计划")
         else:
             chosen = plan_by_ref(session, plan)
-        the_year = year or chosen.year or day.year
-        report = build_annual_report(session, chosen, year=the_year, today=day,
-                                     targets=registry_targets(session, the_year, day))  # fmt: skip
+        report = report_for(session, chosen, year=year, today=day)
         data = render(report, fmt)
     out.write_bytes(data)
     facts = report.facts
